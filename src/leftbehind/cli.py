@@ -1,0 +1,318 @@
+"""The ``leftbehind`` command line.
+
+Heavy libraries (pandas, scipy, pandera, pooch) are imported inside the commands, so
+``leftbehind --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from leftbehind import __version__
+from leftbehind.errors import LeftbehindError
+
+app = typer.Typer(
+    name="leftbehind",
+    help="Find England's 'left behind' neighbourhoods (Community Needs Index x IMD) and the evidence about them.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+data_app = typer.Typer(help="The datasets: list, verify and fetch.", no_args_is_help=True)
+index_app = typer.Typer(help="Composite indices: list the shipped specs, build one.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+app.add_typer(index_app, name="index")
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option("--data", envvar="LEFTBEHIND_DATA", help="A data folder laid out like ../shared/data "
+                 "(default: ../shared/data beside the project, then the download cache).",
+                 show_default=False),
+]
+NoVerify = Annotated[
+    bool, typer.Option("--no-verify", help="Read files even if their sha256 differs from the catalogue's.")
+]
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def _fail(exc: LeftbehindError) -> None:
+    err = _console(stderr=True)
+    err.print(f"[bold red]error:[/] {exc.message}", markup=True)
+    if exc.hint:
+        err.print(f"  [bold]How to fix:[/] {exc.hint}", markup=True)
+    raise typer.Exit(exc.exit_code)
+
+
+def guarded(fn):
+    """Turn user-facing errors into one message and a non-zero exit, never a traceback."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except LeftbehindError as exc:
+            _fail(exc)
+        except KeyboardInterrupt:
+            _console(stderr=True).print("interrupted: nothing was written")
+            raise typer.Exit(130) from None
+        except MemoryError:
+            _console(stderr=True).print("error: out of memory")
+            raise typer.Exit(1) from None
+        except typer.Exit:
+            raise
+        except Exception as exc:  # a bug, not bad input: say so plainly
+            if os.environ.get("LEFTBEHIND_DEBUG"):
+                raise
+            _console(stderr=True).print(
+                f"internal error ({type(exc).__name__}: {exc}). This is a bug in leftbehind; re-run with "
+                "LEFTBEHIND_DEBUG=1 for the traceback and report it.", markup=False)
+            raise typer.Exit(3) from None
+
+    return wrapper
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"leftbehind {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    """leftbehind: reproducible 'left behind' neighbourhoods analysis."""
+
+
+# ---------------------------------------------------------------- data
+
+
+@data_app.command("list")
+@guarded
+def data_list(data: DataDir = None) -> None:
+    """Show every catalogue dataset as present, missing or corrupt (checksum)."""
+    from rich.table import Table
+
+    from leftbehind.data import load_catalogue
+    from leftbehind.data.sources import status
+
+    table = Table(title="leftbehind datasets (sha256 checked against the catalogue)")
+    for col in ("id", "edition", "geography", "licence", "status", "where"):
+        table.add_column(col, overflow="fold")
+    counts: dict[str, int] = {}
+    for ds in load_catalogue():
+        st, found = status(ds, data)
+        counts[st] = counts.get(st, 0) + 1
+        colour = {"present": "green", "corrupt": "bold red", "missing": "yellow"}.get(st, "cyan")
+        where = f"{found.origin}: {found.path}" if found else (
+            f"download: {ds.download_url}" if ds.download_url else "no download source")
+        table.add_row(ds.id, ds.edition, f"{ds.geography} {ds.vintage}", ds.licence, f"[{colour}]{st}[/]", where)
+    con = _console()
+    con.print(table)
+    con.print(", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
+
+
+@data_app.command("verify")
+@guarded
+def data_verify(
+    data: DataDir = None,
+    all_: Annotated[bool, typer.Option("--all", help="Also fail on datasets that are missing but downloadable.")]
+    = False,
+) -> None:
+    """Check every local file's sha256; exit non-zero on any corrupt or missing file."""
+    from leftbehind.data import load_catalogue
+    from leftbehind.data.sources import status
+
+    con = _console()
+    problems = 0
+    for ds in load_catalogue():
+        st, found = status(ds, data)
+        if st == "corrupt":
+            problems += 1
+            con.print(f"[bold red]CORRUPT[/] {ds.id}: {found.path} sha256 {found.sha256} != catalogue {ds.sha256}")
+        elif st == "missing" and (ds.file and (not ds.download_url or all_)):
+            problems += 1
+            con.print(f"[yellow]MISSING[/] {ds.id}: {ds.file}")
+        elif st == "missing":
+            con.print(f"[dim]not local (downloadable)[/] {ds.id}")
+    if problems:
+        con.print(f"[bold red]{problems} problem(s)[/]: restore the files named above (see SOURCES.md), "
+                  "or pass --data with a complete mirror")
+        raise typer.Exit(1)
+    con.print("[green]all local datasets verified[/]")
+
+
+@data_app.command("fetch")
+@guarded
+def data_fetch(dataset: Annotated[str, typer.Argument(help="Catalogue dataset id.")], data: DataDir = None) -> None:
+    """Make a dataset available locally, downloading it into the cache if needed."""
+    from leftbehind.data import load_catalogue
+    from leftbehind.data.sources import download, locate
+
+    ds = load_catalogue()[dataset]
+    found = locate(ds, data)
+    if found is None:
+        found = download(ds, progress=sys.stderr.isatty())
+    _console().print(f"{ds.id}: {found.path} ({found.origin}, sha256 {found.sha256})")
+
+
+# ---------------------------------------------------------------- index
+
+
+@index_app.command("list")
+@guarded
+def index_list() -> None:
+    """List the shipped index specifications."""
+    from rich.table import Table
+
+    from leftbehind.indices.spec import load_spec, shipped_specs
+
+    t = Table(title="shipped index specs")
+    for c in ("name", "edition", "geography", "source", "title"):
+        t.add_column(c, overflow="fold")
+    for name in shipped_specs():
+        s = load_spec(name)
+        t.add_row(s.name, s.edition, s.geography, s.source, s.title)
+    _console().print(t)
+
+
+def _print_fit(con, spec, fit, res) -> None:
+    from rich.table import Table
+
+    t = Table(title=f"{spec.name}: rebuilt vs published ({spec.edition})", show_header=True)
+    t.add_column("check")
+    t.add_column("result")
+    t.add_column("")
+    for what, fig, ok in fit.checks:
+        t.add_row(what, fig, "[green]pass[/]" if ok else "[bold red]FAIL[/]")
+    if fit.checks:
+        con.print(t)
+    from rich.markup import escape
+
+    con.print(escape(f"input: {res.dataset.id} ({res.dataset.edition}) {res.path} [{res.origin}] sha256 "
+              f"{res.sha256[:16]}… {'(matches catalogue)' if res.verified else '(NOT the catalogue file)'}"))
+    if not res.dataset.is_open_data:
+        con.print(f"licence: {res.dataset.licence}; cite: {res.dataset.attribution}")
+
+
+def _build(spec_name: str, data, verify: bool):
+    from leftbehind.data import load
+    from leftbehind.data.sources import resolve
+    from leftbehind.indices.build import build_index, compare
+    from leftbehind.indices.spec import load_spec
+
+    spec = load_spec(spec_name)
+    table = load(spec.source, data, verify=verify)
+    res = resolve(spec.source, data, verify=verify)
+    built = build_index(spec, table)
+    pub = table
+    if spec.check and spec.check.dataset and spec.check.dataset != spec.source:
+        pub = load(spec.check.dataset, data, verify=verify)
+    fit = compare(spec, built, pub)
+    return spec, built, fit, res
+
+
+@index_app.command("build")
+@guarded
+def index_build(
+    spec: Annotated[str, typer.Argument(help="A shipped spec name (see `index list`) or a YAML spec file.")],
+    out: Annotated[Path, typer.Option("--out", help="CSV to write: area_code, score, rank, decile, components.")],
+    data: DataDir = None,
+    no_verify: NoVerify = False,
+) -> None:
+    """Build an index from its spec and write one row per area."""
+    from leftbehind.io import write_csv
+
+    if out.suffix.lower() != ".csv":
+        from leftbehind.errors import UsageError
+
+        raise UsageError(f"--out must be a .csv file, got {out}", hint="e.g. --out imd2019.csv")
+    con = _console()
+    s, built, fit, res = _build(spec, data, not no_verify)
+    write_csv(built, out, float_format="%.6f")
+    con.print(f"wrote {out}: {len(built):,} areas ({s.geography}), columns area_code, score, rank, decile "
+              f"+ {len(s.components)} components; score unit: index points ({s.title})")
+    _print_fit(con, s, fit, res)
+
+
+# ---------------------------------------------------------------- run
+
+
+def _print_run_table(con, results) -> None:
+    from rich.table import Table
+
+    t = Table(title="Indices rebuilt from published components, compared with the published values")
+    for c in ("index", "edition", "areas", "score max |diff| (index points)", "rank = published", "checks"):
+        t.add_column(c)
+    for spec, built, fit, res in results:
+        f = fit.figures
+        t.add_row(
+            spec.name, spec.edition, f"{len(built):,} {spec.geography}",
+            f"{f['score_max_abs_diff']:.6f}" if "score_max_abs_diff" in f else "n/a (no published score)",
+            f"{f['rank_exact_share']:.2%} (max {f['rank_max_abs_diff']:g} off)" if "rank_exact_share" in f else "",
+            "[green]pass[/]" if fit.passed else "[bold red]FAIL[/]",
+        )
+    con.print(t)
+    inputs = sorted({(r.dataset.id, r.dataset.edition, r.sha256[:12], r.dataset.licence) for *_, r in results})
+    con.print("inputs: " + "; ".join(f"{i} ({e}, sha256 {h}…)" for i, e, h, _ in inputs))
+    closed = sorted({r.dataset.attribution for *_, r in results if not r.dataset.is_open_data})
+    if closed:
+        con.print("not open data, cite: " + "; ".join(closed))
+
+
+@app.command("run")
+@guarded
+def run(
+    out: Annotated[Path, typer.Option("--out", help="Output folder (replaced atomically).")] = Path("out"),
+    data: DataDir = None,
+    no_verify: NoVerify = False,
+) -> None:
+    """The main job: rebuild every shipped index, check each against the published values, write DIR."""
+    from rich.progress import Progress
+
+    from leftbehind.indices.spec import shipped_specs
+    from leftbehind.io import atomic_dir
+
+    con = _console()
+    names = shipped_specs()
+    results = []
+    with Progress(console=con, transient=True) as bar:
+        task = bar.add_task("rebuilding indices", total=len(names))
+        for name in names:
+            bar.update(task, description=f"rebuilding {name}")
+            results.append(_build(name, data, not no_verify))
+            bar.advance(task)
+    with atomic_dir(out) as tmp:
+        (tmp / "indices").mkdir()
+        summary = {"leftbehind_version": __version__, "options": {"verify": not no_verify}, "indices": {}}
+        for spec, built, fit, res in results:
+            built.to_csv(tmp / "indices" / f"{spec.name}.csv", index=False, float_format="%.6f")
+            summary["indices"][spec.name] = {
+                "title": spec.title, "edition": spec.edition, "geography": spec.geography,
+                "areas": len(built), "file": f"indices/{spec.name}.csv", "fit": fit.as_dict(),
+                "input": res.provenance(),
+            }
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=float), encoding="utf-8")
+    _print_run_table(con, results)
+    failed = [s.name for s, _, f, _ in results if not f.passed]
+    con.print(f"wrote {out}/summary.json and {len(results)} index tables under {out}/indices/")
+    if failed:
+        con.print(f"[bold red]{len(failed)} index rebuild(s) did not match the published values:[/] {', '.join(failed)}")
+        raise typer.Exit(1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

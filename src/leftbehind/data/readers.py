@@ -1,0 +1,361 @@
+"""Readers: a dataset file -> a tidy, validated DataFrame with canonical columns.
+
+Each reader is declared in :mod:`leftbehind.data.schemas` as a :class:`TableSpec`: the
+canonical snake_case columns (carrying their geography vintage, e.g. ``lsoa11cd``), the
+headings each may appear under (the official gov.uk heading and the converted heading of
+the mirror both normalise to one of them), value kinds and ranges, the expected row count
+and the code column's pattern and vintage.
+
+Reading is defensive: UTF-8 BOM, gzip, thousands separators (``"29,199"``) and suppressed
+blanks (``""``, ``*``, ``..``, ``x``, ``c``...) are handled; anything else that is wrong
+(missing or renamed column, non-numeric value, out-of-range value, duplicate or malformed
+code, codes of the wrong vintage, a truncated file, the wrong number of rows) raises one
+:class:`~leftbehind.errors.DataError` naming the dataset, file, column and rows, and what
+to do about it.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
+
+from leftbehind.errors import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+SUPPRESSED = frozenset({"", "*", "..", ".", ":", "x", "X", "c", "-", "~", "NA", "N/A", "n/a", "NaN", "nan"})
+
+#: GSS code patterns by geography.
+PATTERNS = {
+    "lsoa": r"^E01\d{6}$",
+    "lsoa_ew": r"^[EW]01\d{6}$",
+    "msoa": r"^E02\d{6}$",
+    "oa": r"^E00\d{6}$",
+    "ward": r"^E05\d{6}$",
+    "lad": r"^E0[6789]\d{6}$",
+    "region": r"^E12\d{6}$",
+    "pcon": r"^E14\d{6}$",
+}
+
+#: The last LSOA 2011 code; LSOA 2021 created new codes above it (E01033769…E01035762).
+LAST_LSOA11 = 33768
+
+
+def normalise_header(h: str) -> str:
+    """Official and converted headings -> one snake_case key.
+
+    ``'Income Rank (where 1 is most deprived)'`` -> ``'income_rank'``;
+    ``'\\ufeffLSOA code (2011)'`` -> ``'lsoa_code_2011'``;
+    ``'Road distance to a GP surgery indicator (km)'`` -> ``'road_distance_to_a_gp_surgery_indicator_km'``.
+    """
+    h = str(h).replace("\ufeff", "")
+    h = re.sub(r"\(\s*where [^)]*\)", " ", h, flags=re.IGNORECASE)
+    h = re.sub(r"[^0-9a-zA-Z]+", "_", h).strip("_").lower()
+    return h
+
+
+@dataclass(frozen=True)
+class Col:
+    """A canonical column and how it is read and checked.
+
+    kind: ``str`` (text), ``code`` (GSS code, ``pattern``), ``int``, ``float``, ``rank``
+    (integer 1..n), ``decile`` (integer 1..10), ``bool`` (TRUE/FALSE).
+    """
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    kind: str = "float"
+    required: bool = True
+    nullable: bool = False
+    min: float | None = None
+    max: float | None = None
+    pattern: str | None = None
+
+    def keys(self) -> tuple[str, ...]:
+        return (normalise_header(self.name), *(normalise_header(a) for a in self.aliases))
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """How to read and validate one dataset."""
+
+    dataset: str
+    code: Col  # the key column, unique
+    vintage: str  # geography vintage of the code column, e.g. "lsoa11", "lsoa21", "wd17"
+    columns: tuple[Col, ...] = ()
+    rows: int | None = None  # exact expected number of data rows
+    keep_extra: bool = False  # keep undeclared columns under their normalised names
+    unique_ranks: tuple[str, ...] = ()  # rank columns that must be a permutation of 1..rows
+    post: Callable[[pd.DataFrame], pd.DataFrame] | None = field(default=None, compare=False)
+    description: str = ""
+
+    @property
+    def all_columns(self) -> tuple[Col, ...]:
+        return (self.code, *self.columns)
+
+
+def _fail(spec: TableSpec, path: Path, problem: str, hint: str) -> DataError:
+    return DataError(f"dataset {spec.dataset} ({path}): {problem}", hint=hint)
+
+
+def _rows_list(idx: np.ndarray | list[int], limit: int = 5) -> str:
+    lines = [f"{int(i) + 2:,}" for i in list(idx)[:limit]]  # +2: header is line 1
+    more = f" and {len(idx) - limit:,} more" if len(idx) > limit else ""
+    return "line " + ", ".join(lines) + more if len(lines) == 1 else "lines " + ", ".join(lines) + more
+
+
+def read_raw(path: Path, spec: TableSpec) -> pd.DataFrame:
+    """Read a CSV (optionally gzipped), BOM stripped; only empty cells are missing.
+
+    Clean numeric columns are parsed by pandas' C parser; anything else stays text and is
+    converted (thousands separators, suppression marks) column by column in :func:`parse_table`.
+    """
+    import pandas as pd
+
+    try:
+        df = pd.read_csv(
+            path,
+            keep_default_na=False,
+            na_values=[""],
+            low_memory=False,
+            encoding="utf-8-sig",
+            compression="infer",
+            skip_blank_lines=True,
+        )
+    except FileNotFoundError:
+        raise _fail(spec, path, "file not found", "check the path or run `leftbehind data list`") from None
+    except (EOFError, zlib.error, OSError) as exc:
+        raise _fail(
+            spec, path, f"the file is truncated or not valid gzip ({exc})",
+            "re-download or restore the file; `leftbehind data verify` checks every checksum",
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise _fail(spec, path, f"the file is not UTF-8 text ({exc.reason} at byte {exc.start})",
+                    "save it as UTF-8 CSV") from None
+    except pd.errors.EmptyDataError:
+        raise _fail(spec, path, "the file is empty", "restore the original file") from None
+    except pd.errors.ParserError as exc:
+        raise _fail(spec, path, f"the file is not a well-formed CSV ({exc})",
+                    "restore the original file, or check it was saved as CSV") from None
+    return df
+
+
+def _map_columns(df: pd.DataFrame, spec: TableSpec, path: Path) -> pd.DataFrame:
+    norm = {c: normalise_header(c) for c in df.columns}
+    by_key: dict[str, str] = {}
+    for orig, key in norm.items():
+        if key in by_key:
+            raise _fail(spec, path, f"two columns have the same heading {orig!r}",
+                        "remove the duplicate column")
+        by_key[key] = orig
+    rename: dict[str, str] = {}
+    missing: list[Col] = []
+    for col in spec.all_columns:
+        hit = next((by_key[k] for k in col.keys() if k in by_key), None)
+        if hit is None:
+            if col.required:
+                missing.append(col)
+            continue
+        rename[hit] = col.name
+    if missing:
+        names = "; ".join(f"{c.name} (heading like {c.aliases[0] if c.aliases else c.name!r})" for c in missing)
+        found = ", ".join(repr(c) for c in list(df.columns)[:12])
+        raise _fail(
+            spec, path, f"missing or renamed column(s): {names}. Found headings: {found}"
+            + (" …" if len(df.columns) > 12 else ""),
+            "restore the original headings (official gov.uk or the mirror's converted ones)",
+        )
+    out = df.rename(columns=rename)
+    declared = [c.name for c in spec.all_columns if c.name in set(rename.values())]
+    extra = [c for c in out.columns if c not in declared]
+    if spec.keep_extra:
+        out = out.rename(columns={c: normalise_header(c) for c in extra})
+        return out[declared + [normalise_header(c) for c in extra]]
+    return out[declared]
+
+
+def _to_number(s: pd.Series, col: Col, spec: TableSpec, path: Path) -> pd.Series:
+    import pandas as pd
+
+    if pd.api.types.is_bool_dtype(s):
+        raise _fail(spec, path, f"column {col.name}: expected numbers, found TRUE/FALSE values",
+                    "check the column order and headings")
+    if pd.api.types.is_numeric_dtype(s):  # fast path: the parser already read clean numbers
+        num = s.astype("float64")
+        blank = num.isna()
+        text = s
+    else:
+        text = s.astype("string").fillna("").str.strip()
+        blank = text.isin(SUPPRESSED)
+        cleaned = text.str.replace(",", "", regex=False).where(~blank, None)
+        num = pd.to_numeric(cleaned, errors="coerce")
+    bad = num.isna() & ~blank
+    if bad.any():
+        idx = np.flatnonzero(bad.to_numpy())
+        eg = s.iloc[idx[0]]
+        raise _fail(spec, path, f"column {col.name}: non-numeric value {eg!r} at {_rows_list(idx)}",
+                    "fix or restore those rows; suppressed values must be blank")
+    if blank.any() and not col.nullable:
+        idx = np.flatnonzero(blank.to_numpy())
+        raise _fail(spec, path, f"column {col.name}: blank or suppressed value at {_rows_list(idx)} "
+                    "(this column must be complete)",
+                    "the file may be truncated or edited; restore the original")
+    if col.kind in ("int", "rank", "decile"):
+        frac = num.notna() & (num != np.floor(num.fillna(0)))
+        if frac.any():
+            idx = np.flatnonzero(frac.to_numpy())
+            raise _fail(spec, path, f"column {col.name}: expected whole numbers, found "
+                        f"{s.iloc[idx[0]]!r} at {_rows_list(idx)}", "restore the original values")
+        return num.astype("Int64") if col.nullable else num.astype("int64")
+    return num.astype("float64")
+
+
+def _bounds(col: Col, spec: TableSpec, n: int) -> tuple[float | None, float | None]:
+    lo, hi = col.min, col.max
+    if col.kind == "rank":
+        lo, hi = 1 if lo is None else lo, (spec.rows or n) if hi is None else hi
+    elif col.kind == "decile":
+        lo, hi = 1, 10
+    return lo, hi
+
+
+def _schema(spec: TableSpec, n: int):
+    """The spec as a pandera schema (types are converted before; this checks values)."""
+    import pandera.pandas as pa
+
+    cols = {}
+    for col in spec.all_columns:
+        checks = []
+        if col.kind in ("str", "code"):
+            if col.pattern:
+                checks.append(pa.Check.str_matches(col.pattern, error=f"pattern {col.pattern}"))
+        elif col.kind != "bool":
+            lo, hi = _bounds(col, spec, n)
+            if lo is not None and hi is not None:
+                checks.append(pa.Check.in_range(lo, hi, error=f"outside [{lo:g}, {hi:g}]"))
+            elif lo is not None:
+                checks.append(pa.Check.ge(lo, error=f"below {lo:g}"))
+            elif hi is not None:
+                checks.append(pa.Check.le(hi, error=f"above {hi:g}"))
+        cols[col.name] = pa.Column(
+            None, checks, nullable=col.nullable or col.kind not in ("str", "code"),
+            unique=col is spec.code, required=col.required,
+        )
+    return pa.DataFrameSchema(cols, strict=False, coerce=False)
+
+
+def _validate(df: pd.DataFrame, spec: TableSpec, path: Path) -> None:
+    import pandera.pandas as pa
+
+    try:
+        _schema(spec, len(df)).validate(df, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        fc = exc.failure_cases
+        fc = fc[fc["index"].notna()] if fc["index"].notna().any() else fc
+        first = fc.iloc[0]
+        col, check = first["column"], str(first["check"])
+        sub = fc[(fc["column"] == col) & (fc["check"].astype(str) == check)]
+        idx = sorted({int(i) for i in sub["index"].dropna()})
+        where = _rows_list(idx) if idx else "(whole column)"
+        value = first["failure_case"]
+        if check == "field_uniqueness":
+            problem = f"column {col}: duplicated code {value!r} at {where}"
+            hint = "each area must appear once; remove the duplicated rows"
+        elif check.startswith("pattern"):
+            problem = f"column {col}: malformed code {value!r} at {where} (expected {check})"
+            hint = "codes must be 9-character GSS codes of the right type; restore the original column"
+        elif check == "not_nullable":
+            problem = f"column {col}: blank value at {where}"
+            hint = "the file may be truncated or edited; restore the original"
+        else:
+            problem = f"column {col}: value {value!r} {check} at {where}"
+            hint = "restore the original values"
+        others = fc[["column", "check"]].astype(str).drop_duplicates()
+        if len(others) > 1:
+            problem += f" (and {len(others) - 1} other failed check(s))"
+        raise _fail(spec, path, problem, hint) from None
+
+
+def _check_vintage(df: pd.DataFrame, spec: TableSpec, path: Path) -> None:
+    col = spec.code
+    codes = df[col.name]
+    if spec.vintage in ("lsoa11", "lsoa21"):
+        num = codes.str.slice(3).astype("int64")
+        is_e = codes.str.startswith("E01")
+        newer = (num > LAST_LSOA11) & is_e
+        if spec.vintage == "lsoa11" and newer.any():
+            idx = np.flatnonzero(newer.to_numpy())
+            raise _fail(spec, path, f"column {col.name}: {int(newer.sum()):,} codes are LSOA 2021 codes "
+                        f"(e.g. {codes.iloc[idx[0]]!r} at {_rows_list(idx)}), but this dataset is at "
+                        "LSOA 2011", "use the 2011-based edition of the file, or convert it with the "
+                        "LSOA11->LSOA21 lookup (lookup_lsoa11_lsoa21)")
+        if spec.vintage == "lsoa21" and spec.rows and len(codes) >= 1000 and not newer.any():
+            raise _fail(spec, path, f"column {col.name}: no LSOA 2021-only code (above E01033768) "
+                        "appears: these look like LSOA 2011 codes, but this dataset is at LSOA 2021",
+                        "use the 2021-based edition of the file")
+
+
+def _check_unique_ranks(df: pd.DataFrame, spec: TableSpec, path: Path) -> None:
+    n = len(df)
+    for name in spec.unique_ranks:
+        r = df[name]
+        dup = r.duplicated(keep=False)
+        if dup.any():
+            idx = np.flatnonzero(dup.to_numpy())
+            raise _fail(spec, path, f"column {name}: rank {r.iloc[idx[0]]} appears more than once "
+                        f"({_rows_list(idx)}); ranks must run 1..{n:,} without ties",
+                        "restore the original values")
+
+
+def parse_table(df: pd.DataFrame, spec: TableSpec, path: Path) -> pd.DataFrame:
+    """Map headings, convert types, validate. ``df`` is all-text as from :func:`read_raw`."""
+    df = _map_columns(df, spec, path)
+    if spec.rows is not None and len(df) != spec.rows:
+        kind = "truncated or filtered" if len(df) < spec.rows else "padded with extra rows"
+        raise _fail(spec, path, f"expected {spec.rows:,} data rows, found {len(df):,}: the file looks {kind}",
+                    "restore the complete file (`leftbehind data verify` checks it)")
+    for col in spec.all_columns:
+        if col.name not in df.columns:
+            continue
+        s = df[col.name]
+        if col.kind in ("str", "code"):
+            s = s.astype("string").fillna("").str.strip()
+            if not col.nullable:
+                blank = s == ""
+                if blank.any():
+                    idx = np.flatnonzero(blank.to_numpy())
+                    raise _fail(spec, path, f"column {col.name}: blank value at {_rows_list(idx)}",
+                                "the file may be truncated or edited; restore the original")
+            df[col.name] = s.where(s != "", None)
+        elif col.kind == "bool":
+            up = s.astype("string").fillna("").str.strip().str.upper()
+            bad = ~up.isin({"TRUE", "FALSE", "1", "0"})
+            if bad.any():
+                idx = np.flatnonzero(bad.to_numpy())
+                raise _fail(spec, path, f"column {col.name}: expected TRUE/FALSE, found "
+                            f"{s.iloc[idx[0]]!r} at {_rows_list(idx)}", "restore the original values")
+            df[col.name] = up.isin({"TRUE", "1"})
+        else:
+            df[col.name] = _to_number(s, col, spec, path)
+    _validate(df, spec, path)
+    _check_vintage(df, spec, path)
+    _check_unique_ranks(df, spec, path)
+    if spec.post is not None:
+        df = spec.post(df)
+    df.attrs["dataset"] = spec.dataset
+    df.attrs["vintage"] = spec.vintage
+    return df.reset_index(drop=True)
+
+
+def read_file(path: str | Path, spec: TableSpec) -> pd.DataFrame:
+    """Read and validate a file against a spec (no catalogue, no checksum)."""
+    path = Path(path)
+    if not path.is_file():
+        raise _fail(spec, path, "file not found", "check the path, or pass --data with the mirror folder")
+    return parse_table(read_raw(path, spec), spec, path)

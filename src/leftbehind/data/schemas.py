@@ -1,0 +1,288 @@
+"""Declared readers: one :class:`TableSpec` per dataset the pipeline reads.
+
+Canonical column names carry the geography vintage (``lsoa11cd``, ``lsoa21cd``, ``wd17cd``,
+``lad19cd``...). IoD measures are ``{measure}_{score|rank|decile}`` with measures
+
+===============  ==============================================================
+imd              Index of Multiple Deprivation
+income           Income Deprivation
+employment       Employment Deprivation
+education        Education, Skills and Training
+health           Health Deprivation and Disability
+crime            Crime
+barriers         Barriers to Housing and Services
+living_env       Living Environment
+idaci / idaopi   Income Deprivation Affecting Children / Older People
+cyp              Children and Young People sub-domain (Education)
+adult_skills     Adult Skills sub-domain (Education)
+geog_barriers    Geographical Barriers sub-domain (Barriers)
+wider_barriers   Wider Barriers sub-domain (Barriers)
+indoors          Indoors sub-domain (Living Environment)
+outdoors         Outdoors sub-domain (Living Environment)
+===============  ==============================================================
+
+Each measure is found under the official gov.uk heading (``Income Rank (where 1 is most
+deprived)``) or the mirror's converted one (``Income_rank``, ``income_rank``).
+"""
+
+from __future__ import annotations
+
+from leftbehind.data.readers import PATTERNS, Col, TableSpec
+
+N_LSOA11 = 32_844
+N_LSOA21 = 33_755
+N_LSOA11_EW = 34_753
+N_CNI_WARDS = 7_433
+
+#: canonical measure -> heading stems it appears under (normalised).
+MEASURES: dict[str, tuple[str, ...]] = {
+    "imd": ("index_of_multiple_deprivation_imd", "imd"),
+    "income": ("income",),
+    "employment": ("employment",),
+    "education": ("education_skills_and_training", "education"),
+    "health": ("health_deprivation_and_disability", "health"),
+    "crime": ("crime",),
+    "barriers": ("barriers_to_housing_and_services", "housing_and_services", "housing_and_access"),
+    "living_env": ("living_environment", "environment"),
+    "idaci": ("income_deprivation_affecting_children_index_idaci", "idaci"),
+    "idaopi": ("income_deprivation_affecting_older_people_idaopi", "idaopi"),
+    "cyp": ("children_and_young_people_sub_domain", "children_and_young_people"),
+    "adult_skills": ("adult_skills_sub_domain", "adult_skills"),
+    "geog_barriers": ("geographical_barriers_sub_domain", "geographical_barriers"),
+    "wider_barriers": ("wider_barriers_sub_domain", "wider_barriers"),
+    "indoors": ("indoors_sub_domain", "indoors"),
+    "outdoors": ("outdoors_sub_domain", "outdoors"),
+}
+DOMAINS = ("income", "employment", "education", "health", "crime", "barriers", "living_env")
+SUBDOMAINS = ("cyp", "adult_skills", "geog_barriers", "wider_barriers", "indoors", "outdoors")
+_SUFFIX = {"score": ("score", "score_rate"), "rank": ("rank",), "decile": ("decile",)}
+
+
+def measure(m: str, what: str, n: int, *, required: bool = True) -> Col:
+    """The column for one IoD measure: score (float), rank (1..n) or decile (1..10)."""
+    aliases = tuple(f"{stem}_{suf}" for stem in MEASURES[m] for suf in _SUFFIX[what])
+    kind = {"score": "float", "rank": "rank", "decile": "decile"}[what]
+    return Col(f"{m}_{what}", aliases, kind=kind, required=required, max=n if what == "rank" else None)
+
+
+def measures(ms, whats, n: int) -> tuple[Col, ...]:
+    return tuple(measure(m, w, n) for m in ms for w in whats)
+
+
+def lsoa_code(vintage: str = "lsoa11", ew: bool = False) -> Col:
+    yr = vintage[-2:]
+    return Col(f"lsoa{yr}cd", (f"lsoa_code_20{yr}", f"lsoa{yr}_code", f"lsoa{yr}cd", "lsoa_code"),
+               kind="code", pattern=PATTERNS["lsoa_ew" if ew else "lsoa"])
+
+
+def name(canonical: str, *aliases: str, required: bool = True) -> Col:
+    return Col(canonical, aliases, kind="str", required=required)
+
+
+def code(canonical: str, geo: str, *aliases: str, required: bool = True, nullable: bool = False) -> Col:
+    return Col(canonical, aliases, kind="code", pattern=PATTERNS.get(geo), required=required, nullable=nullable)
+
+
+LSOA11_NAME = name("lsoa11nm", "lsoa_name_2011", "lsoa11_name", required=False)
+LAD19 = (
+    code("lad19cd", "lad", "local_authority_district_code_2019", "lad19_code", required=False),
+    name("lad19nm", "local_authority_district_name_2019", "lad19_name", required=False),
+)
+
+POP_FILE6 = (
+    Col("pop_total", ("total_population_mid_2015_excluding_prisoners",), kind="int", min=0),
+    Col("pop_0_15", ("dependent_children_aged_0_15_mid_2015_excluding_prisoners",), kind="int", min=0),
+    Col("pop_16_59", ("population_aged_16_59_mid_2015_excluding_prisoners",), kind="int", min=0),
+    Col("pop_60_plus", ("older_population_aged_60_and_over_mid_2015_excluding_prisoners",), kind="int", min=0),
+    Col("pop_working_age", (
+        "working_age_population_18_59_64_for_use_with_employment_deprivation_domain_excluding_prisoners",
+    ), kind="int", min=0),
+)
+
+
+def _age_columns(df):
+    """Single-year-of-age columns '0'..'90' -> age_0..age_90, plus standard bands."""
+
+    ages = [c for c in df.columns if c.isdigit()]
+    df = df.rename(columns={c: f"age_{c}" for c in ages})
+    a = df[[f"age_{i}" for i in range(91)]].astype("int64")
+    df[a.columns] = a
+    df["pop_0_15"] = a.iloc[:, 0:16].sum(axis=1)
+    df["pop_16_64"] = a.iloc[:, 16:65].sum(axis=1)
+    df["pop_60_plus"] = a.iloc[:, 60:].sum(axis=1)
+    return df
+
+
+def _check_age_total(df):
+    from leftbehind.errors import DataError
+
+    df = _age_columns(df)
+    ages = df[[f"age_{i}" for i in range(91)]].sum(axis=1)
+    bad = ages != df["pop_total"]
+    if bad.any():
+        i = int(bad.to_numpy().nonzero()[0][0])
+        raise DataError(
+            f"dataset {df.attrs.get('dataset', 'population')}: ages 0-90 do not sum to the total "
+            f"population at line {i + 2:,} ({int(ages.iloc[i])} vs {int(df['pop_total'].iloc[i])})",
+            hint="restore the original file",
+        )
+    return df
+
+
+_MIDYEAR_POP = dict(
+    code=lsoa_code("lsoa11", ew=True),
+    vintage="lsoa11",
+    columns=(
+        name("lsoa11nm", "lsoa11_name", required=False),
+        Col("pop_total", ("total_population", "all_ages"), kind="int", min=0),
+        *(Col(str(i), kind="int", min=0) for i in range(91)),
+    ),
+    rows=N_LSOA11_EW,
+    post=_check_age_total,
+)
+
+_CNI19_DOMAINS = (("civic_assets", "civic_assets"), ("connectedness", "connectedness"),
+                  ("engaged_community", "engaged_community"))
+
+SPECS: dict[str, TableSpec] = {
+    s.dataset: s
+    for s in [
+        TableSpec(
+            "imd2019_file1", lsoa_code(), "lsoa11", rows=N_LSOA11,
+            columns=(LSOA11_NAME, *LAD19, measure("imd", "rank", N_LSOA11), measure("imd", "decile", N_LSOA11)),
+            description="IoD2019 File 1: IMD rank and decile",
+        ),
+        TableSpec(
+            "imd2019_file2", lsoa_code(), "lsoa11", rows=N_LSOA11,
+            columns=(LSOA11_NAME, *LAD19, *measures(("imd", *DOMAINS), ("rank", "decile"), N_LSOA11)),
+            description="IoD2019 File 2: ranks and deciles of the IMD and its 7 domains",
+        ),
+        TableSpec(
+            "imd2019_file4", lsoa_code(), "lsoa11", rows=N_LSOA11,
+            columns=(LSOA11_NAME, *LAD19,
+                     *measures(("education", "barriers", "living_env", *SUBDOMAINS), ("rank", "decile"), N_LSOA11)),
+            description="IoD2019 File 4: sub-domain ranks and deciles",
+        ),
+        TableSpec(
+            "imd2019_file6", lsoa_code(), "lsoa11", rows=N_LSOA11, columns=(LSOA11_NAME, *LAD19, *POP_FILE6),
+            description="IoD2019 File 6: mid-2015 population denominators",
+        ),
+        TableSpec(
+            "imd2019_file7", lsoa_code(), "lsoa11", rows=N_LSOA11,
+            columns=(LSOA11_NAME, *LAD19,
+                     *measures(("imd", *DOMAINS, "idaci", "idaopi", *SUBDOMAINS), ("score", "rank", "decile"),
+                               N_LSOA11), *POP_FILE6),
+            description="IoD2019 File 7: all scores, ranks, deciles and population denominators",
+        ),
+        TableSpec(
+            "imd2019_file8", lsoa_code(), "lsoa11", rows=N_LSOA11, keep_extra=True,
+            columns=tuple(
+                Col(c, kind="float", nullable=True, min=0) for c in (
+                    "income_domain_numerator", "employment_domain_numerator",
+                    "income_deprivation_affecting_children_index_idaci_numerator",
+                    "income_deprivation_affecting_older_people_index_idaopi_numerator")
+            ),
+            description="IoD2019 File 8: underlying indicators (numerators blank where suppressed)",
+        ),
+        TableSpec(
+            "imd2015_scores", lsoa_code(), "lsoa11", rows=N_LSOA11,
+            columns=(LSOA11_NAME,
+                     code("lad13cd", "lad", "lad13_code", "local_authority_district_code_2013", required=False),
+                     name("lad13nm", "lad13_name", "local_authority_district_name_2013", required=False),
+                     *measures(("imd",), ("score", "rank", "decile"), N_LSOA11)),
+            description="IoD2015: IMD score, rank and decile",
+        ),
+        TableSpec(
+            "imd2015_subdomains", lsoa_code(), "lsoa11", rows=N_LSOA11,
+            columns=measures(SUBDOMAINS, ("score", "rank", "decile"), N_LSOA11),
+            description="IoD2015: sub-domain scores, ranks and deciles",
+        ),
+        TableSpec(
+            "iod2025_scores", lsoa_code("lsoa21"), "lsoa21", rows=N_LSOA21,
+            columns=measures(("imd", *DOMAINS), ("score", "rank", "decile"), N_LSOA21),
+            description="IoD2025: IMD and domain scores, ranks and deciles",
+        ),
+        TableSpec(
+            "iod2025_subdomains", lsoa_code("lsoa21"), "lsoa21", rows=N_LSOA21,
+            columns=measures(SUBDOMAINS, ("score", "rank", "decile"), N_LSOA21),
+            description="IoD2025: sub-domain scores, ranks and deciles",
+        ),
+        TableSpec(
+            "iod2025_file8", lsoa_code("lsoa21"), "lsoa21", rows=N_LSOA21, keep_extra=True,
+            columns=tuple(
+                Col(c, kind="float", nullable=True, min=0) for c in (
+                    "income_domain_numerator", "employment_domain_numerator")
+            ),
+            description="IoD2025 File 8: underlying indicators",
+        ),
+        TableSpec(
+            "cni2019_wards", code("wd17cd", "ward", "ward17_code", "wd17_code"), "wd17", rows=N_CNI_WARDS,
+            unique_ranks=("civic_assets_rank", "connectedness_rank"),
+            columns=(
+                name("wd17nm", "ward17_name", "wd17_name"),
+                code("lad19cd", "lad", "lad19_code"),
+                name("lad19nm", "lad19_name"),
+                *(c for m, h in _CNI19_DOMAINS for c in (
+                    Col(f"{m}_score", (f"{h}_score",), min=0, max=100),
+                    Col(f"{m}_rank", (f"{h}_rank",), kind="rank"))),
+                Col("cni_score", ("community_needs_index_score",), min=0, max=300),
+                Col("cni_rank", ("community_needs_index_rank",), kind="rank"),
+                Col("left_behind_2020", ("left_behind_area",), kind="bool"),
+            ),
+            description="Community Needs Index 2019 (OCSI for Local Trust), WD17 wards, with the published "
+            "2020 left-behind flags",
+        ),
+        TableSpec(
+            "cni2023_lsoa21", lsoa_code("lsoa21"), "lsoa21", rows=N_LSOA21,
+            columns=(
+                name("lsoa21nm", "lsoa21_name", required=False),
+                Col("cni_score", ("community_needs_index_2023_score",), min=0, max=300),
+                Col("cni_rank", ("community_needs_index_2023_rank",), kind="rank"),
+                *(c for m, h in (("civic_assets", "civic_assets_domain"), ("connectedness", "connectedness_domain"),
+                                 ("engaged_community", "active_and_engaged_community_domain"))
+                  for c in (Col(f"{m}_score_raw", (f"{h}_score",)), Col(f"{m}_rank", (f"{h}_rank",), kind="rank"))),
+                Col("left_behind_unofficial", ("left_behind_area",), kind="bool", required=False),
+            ),
+            description="Community Needs Index 2023 (OCSI), LSOA 2021; domain scores are pre-transformation; "
+            "'Left Behind Area?' was computed by a third party, not OCSI",
+        ),
+        TableSpec("population_mid2019_lsoa11", **_MIDYEAR_POP,
+                  description="ONS mid-2019 LSOA 2011 population by single year of age (E&W)"),
+        TableSpec("population_mid2020_lsoa11", **_MIDYEAR_POP,
+                  description="ONS mid-2020 LSOA 2011 population by single year of age (E&W)"),
+        TableSpec(
+            "lookup_lsoa11_wd17", lsoa_code("lsoa11", ew=True), "lsoa11", rows=N_LSOA11_EW,
+            columns=(
+                name("lsoa11nm", "lsoa11nm", required=False),
+                Col("wd17cd", (), kind="code", pattern=r"^[EW]05\d{6}$"),
+                name("wd17nm"),
+                Col("lad17cd", (), kind="code", pattern=r"^[EW]0[6789]\d{6}$"),
+                name("lad17nm"),
+            ),
+            description="ONS LSOA 2011 -> ward Dec 2017 best-fit lookup (E&W)",
+        ),
+        TableSpec(
+            "lookup_lsoa11_wd19", lsoa_code("lsoa11", ew=True), "lsoa11", rows=N_LSOA11_EW,
+            columns=(
+                name("lsoa11nm", "lsoa11nm", required=False),
+                Col("wd19cd", (), kind="code", pattern=r"^[EW]05\d{6}$"),
+                name("wd19nm"),
+                Col("lad19cd", (), kind="code", pattern=r"^[EW]0[6789]\d{6}$"),
+                name("lad19nm"),
+            ),
+            description="ONS LSOA 2011 -> ward Dec 2019 best-fit lookup (E&W)",
+        ),
+    ]
+}
+
+
+def spec_for(dataset_id: str) -> TableSpec:
+    from leftbehind.errors import DataError
+
+    try:
+        return SPECS[dataset_id]
+    except KeyError:
+        raise DataError(
+            f"no reader is declared for dataset {dataset_id!r}",
+            hint="readable datasets: " + ", ".join(sorted(SPECS)),
+        ) from None
