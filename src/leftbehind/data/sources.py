@@ -4,7 +4,8 @@ Resolution order for a catalogue dataset (first hit wins):
 
 1. an explicit mirror directory: ``--data DIR`` or the ``LEFTBEHIND_DATA`` environment
    variable, laid out like ``../shared/data``;
-2. ``../shared/data`` beside the project checkout (or beside the working directory);
+2. ``../shared/data`` beside the project checkout (or beside the working directory), unless
+   ``LEFTBEHIND_SEARCH_SHARED=0``;
 3. the user cache (``LEFTBEHIND_CACHE``, else the platform cache dir), filled on demand
    by downloading the dataset's ``download_url`` with :mod:`pooch`, which checks the sha256
    and moves the file into place atomically.
@@ -24,6 +25,7 @@ from leftbehind.errors import ChecksumError, DataError, DownloadError
 
 ENV_DATA = "LEFTBEHIND_DATA"
 ENV_CACHE = "LEFTBEHIND_CACHE"
+ENV_SEARCH_SHARED = "LEFTBEHIND_SEARCH_SHARED"  # "0" turns off step 2 (used by tests)
 
 _PROJECT_ROOT = Path(__file__).resolve().parents[3]
 _HASHES: dict[tuple[str, int, int], str] = {}
@@ -77,6 +79,8 @@ def data_dirs(data_dir: str | Path | None = None) -> list[tuple[str, Path]]:
                 hint=f"pass --data with a folder laid out like ../shared/data, or unset {ENV_DATA}",
             )
         dirs.append(("mirror", p))
+    if os.environ.get(ENV_SEARCH_SHARED, "1") == "0":
+        return dirs
     for base in (_PROJECT_ROOT, Path.cwd()):
         shared = base.parent / "shared" / "data"
         if shared.is_dir() and all(shared.resolve() != d.resolve() for _, d in dirs):

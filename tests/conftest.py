@@ -1,0 +1,54 @@
+"""Shared fixtures. Real-data tests read ../shared/data in place (never copied into the repo)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("LEFTBEHIND_TEST_DATA", ROOT.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real data mirror. Its absence is a failure, not a skip: CI always has it."""
+    if not (SHARED / "MANIFEST.csv").is_file():
+        pytest.fail(f"the real data mirror is missing: expected {SHARED} (set LEFTBEHIND_TEST_DATA)")
+    return SHARED
+
+
+@pytest.fixture
+def isolated_env(tmp_path, monkeypatch):
+    """No fallback to ../shared/data, an empty download cache, no LEFTBEHIND_DATA."""
+    monkeypatch.setenv("LEFTBEHIND_SEARCH_SHARED", "0")
+    monkeypatch.setenv("LEFTBEHIND_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("LEFTBEHIND_DATA", raising=False)
+    return tmp_path
+
+
+def make_mirror(dest: Path, shared: Path, copy: list[str] = (), link_rest: bool = True) -> Path:
+    """A mirror folder laid out like ../shared/data: ``copy`` files are real copies (safe to
+    corrupt); every other file is a symlink to the original (read-only)."""
+    for src in shared.rglob("*"):
+        if src.is_dir():
+            continue
+        rel = src.relative_to(shared)
+        out = dest / rel
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if str(rel) in copy:
+            shutil.copyfile(src, out)
+            out.chmod(0o644)
+        elif link_rest:
+            out.symlink_to(src)
+    return dest
+
+
+@pytest.fixture
+def mirror_factory(tmp_path, shared_data, isolated_env):
+    def factory(*copy: str) -> Path:
+        return make_mirror(tmp_path / "mirror", shared_data, list(copy))
+
+    return factory
