@@ -145,10 +145,13 @@ def download(ds: Dataset, *, progress: bool = False) -> Resolved:
             path=target,
             progressbar=progress,
         )
-    except ValueError as exc:  # pooch's hash mismatch
+    except ValueError as exc:
+        if "does not match the known hash" not in str(exc):
+            raise
+        got = str(exc).split("but got ")[-1].split(".")[0]
         raise ChecksumError(
-            f"dataset {ds.id}: the file downloaded from {ds.download_url} does not match the "
-            f"catalogue's sha256 ({exc})",
+            f"dataset {ds.id}: the file downloaded from {ds.download_url} has sha256 {got}, but the "
+            f"catalogue expects {ds.sha256}; the download was discarded",
             hint="the publisher may have replaced the file; check the source and update the catalogue",
         ) from None
     except requests.exceptions.HTTPError as exc:

@@ -1,0 +1,179 @@
+"""Readers: every declared dataset reads from the real mirror, and official gov.uk headings
+(File 7, File 8 as published) read to the same canonical columns as the mirror's converted ones."""
+
+from __future__ import annotations
+
+import gzip
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from leftbehind.data import load
+from leftbehind.data.readers import normalise_header, read_file
+from leftbehind.data.schemas import MEASURES, SPECS, DOMAINS, SUBDOMAINS
+
+EXPECTED_ROWS = {
+    "imd2019_file1": 32_844, "imd2019_file2": 32_844, "imd2019_file4": 32_844, "imd2019_file6": 32_844,
+    "imd2019_file8": 32_844, "imd2015_scores": 32_844, "imd2015_subdomains": 32_844,
+    "iod2025_scores": 33_755, "iod2025_subdomains": 33_755, "iod2025_file8": 33_755,
+    "cni2019_wards": 7_433, "cni2023_lsoa21": 33_755,
+    "population_mid2019_lsoa11": 34_753, "population_mid2020_lsoa11": 34_753,
+    "lookup_lsoa11_wd17": 34_753, "lookup_lsoa11_wd19": 34_753,
+}
+
+
+@pytest.mark.parametrize("dataset", sorted(set(SPECS) - {"imd2019_file7"}))
+def test_every_reader_reads_the_real_file(shared_data, dataset):
+    df = load(dataset, shared_data)
+    spec = SPECS[dataset]
+    assert len(df) == EXPECTED_ROWS[dataset]
+    assert df[spec.code.name].is_unique
+    assert df.columns[0] == spec.code.name
+    for col in spec.all_columns:
+        if col.required:
+            assert col.name in df.columns or col.name.isdigit(), col.name
+    assert all(c == normalise_header(c) for c in df.columns), "canonical columns are snake_case"
+
+
+def test_file2_thousands_separators_and_bom(shared_data):
+    f1 = load("imd2019_file1", shared_data)  # ranks like "29,199" and a UTF-8 BOM
+    assert f1.columns[0] == "lsoa11cd"
+    assert f1.loc[f1["lsoa11cd"] == "E01000001", "imd_rank"].item() == 29_199
+    assert f1["imd_rank"].dtype == "int64"
+
+
+def test_file6_population_totals(shared_data):
+    f6 = load("imd2019_file6", shared_data)
+    assert int(f6["pop_total"].sum()) == 54_728_204  # published mid-2015 total excluding prisoners
+
+
+def test_mid2019_ages_sum_and_bands(shared_data):
+    p = load("population_mid2019_lsoa11", shared_data)
+    assert int(p["pop_total"].sum()) == 59_439_840
+    ages = p[[f"age_{i}" for i in range(91)]].sum(axis=1)
+    assert (ages == p["pop_total"]).all()
+    assert (p["pop_16_64"] == p[[f"age_{i}" for i in range(16, 65)]].sum(axis=1)).all()
+
+
+def test_file8_suppressed_numerators_are_missing_not_zero(shared_data):
+    f8 = load("imd2019_file8", shared_data)
+    # SOURCES.md: 31 blank income numerators, 119 employment, 4,553 IDACI, 1,035 IDAOPI
+    assert int(f8["income_domain_numerator"].isna().sum()) == 31
+    assert int(f8["employment_domain_numerator"].isna().sum()) == 119
+    assert int(f8["income_deprivation_affecting_children_index_idaci_numerator"].isna().sum()) == 4_553
+
+
+def test_cni2019_published_flags(shared_data):
+    c = load("cni2019_wards", shared_data)
+    assert int(c["left_behind_2020"].sum()) == 225
+    assert c["left_behind_2020"].dtype == bool
+
+
+OFFICIAL_FILE7 = {
+    "lsoa11cd": "LSOA code (2011)", "lsoa11nm": "LSOA name (2011)",
+    "lad19cd": "Local Authority District code (2019)", "lad19nm": "Local Authority District name (2019)",
+}
+OFFICIAL_STEM = {
+    "imd": "Index of Multiple Deprivation (IMD)", "income": "Income", "employment": "Employment",
+    "education": "Education, Skills and Training", "health": "Health Deprivation and Disability",
+    "crime": "Crime", "barriers": "Barriers to Housing and Services", "living_env": "Living Environment",
+    "idaci": "Income Deprivation Affecting Children Index (IDACI)",
+    "idaopi": "Income Deprivation Affecting Older People (IDAOPI)",
+    "cyp": "Children and Young People Sub-domain", "adult_skills": "Adult Skills Sub-domain",
+    "geog_barriers": "Geographical Barriers Sub-domain", "wider_barriers": "Wider Barriers Sub-domain",
+    "indoors": "Indoors Sub-domain", "outdoors": "Outdoors Sub-domain",
+}
+POP_HEADINGS = {
+    "pop_total": "Total population: mid 2015 (excluding prisoners)",
+    "pop_0_15": "Dependent Children aged 0-15: mid 2015 (excluding prisoners)",
+    "pop_16_59": "Population aged 16-59: mid 2015 (excluding prisoners)",
+    "pop_60_plus": "Older population aged 60 and over: mid 2015 (excluding prisoners)",
+    "pop_working_age": "Working age population 18-59/64: for use with Employment Deprivation Domain "
+    "(excluding prisoners)",
+}
+
+
+def official_heading(measure: str, what: str) -> str:
+    stem = OFFICIAL_STEM[measure]
+    if what == "score":
+        rate = measure in ("income", "employment", "idaci", "idaopi")
+        return f"{stem} Score (rate)" if rate else f"{stem} Score"
+    if what == "rank":
+        return f"{stem} Rank (where 1 is most deprived)"
+    return f"{stem} Decile (where 1 is most deprived 10% of LSOAs)"
+
+
+def test_official_file7_headings_read(shared_data, tmp_path):
+    """File 7 is not in the mirror: build a File 7-shaped CSV with the official gov.uk headings
+    from real values (File 2 ranks, File 4 sub-domain ranks, File 6 populations), gzip it with a
+    BOM and thousands separators as gov.uk writes them, and read it with the File 7 reader."""
+    f2 = load("imd2019_file2", shared_data)
+    f4 = load("imd2019_file4", shared_data).set_index("lsoa11cd")
+    f6 = load("imd2019_file6", shared_data).set_index("lsoa11cd")
+    out = pd.DataFrame({OFFICIAL_FILE7[c]: f2[c] for c in OFFICIAL_FILE7})
+    rng = np.random.default_rng(1)
+    for m in ("imd", *DOMAINS, "idaci", "idaopi", *SUBDOMAINS):
+        src = f2.set_index("lsoa11cd") if f"{m}_rank" in f2.columns else f4
+        ranks = src.loc[f2["lsoa11cd"], f"{m}_rank"].to_numpy() if f"{m}_rank" in src.columns else (
+            rng.permutation(len(f2)) + 1)
+        out[official_heading(m, "score")] = np.round(rng.random(len(f2)), 3)
+        out[official_heading(m, "rank")] = [f"{r:,}" for r in ranks]
+        out[official_heading(m, "decile")] = np.ceil(ranks * 10 / len(f2)).astype(int)
+    for c, h in POP_HEADINGS.items():
+        out[h] = [f"{v:,}" for v in f6.loc[f2["lsoa11cd"], c]]
+    path = tmp_path / "File_7_-_All_IoD2019_Scores__Ranks__Deciles_and_Population_Denominators_3.csv.gz"
+    with gzip.open(path, "wt", encoding="utf-8-sig", newline="") as fh:
+        out.to_csv(fh, index=False)
+    df = read_file(path, SPECS["imd2019_file7"])
+    assert len(df) == 32_844
+    for m in ("imd", *DOMAINS, *SUBDOMAINS):
+        assert {f"{m}_score", f"{m}_rank", f"{m}_decile"} <= set(df.columns)
+    assert (df["income_rank"].to_numpy() == f2["income_rank"].to_numpy()).all()
+    assert int(df["pop_total"].sum()) == 54_728_204
+    assert df["lsoa11cd"].iloc[0] == "E01000001"
+
+
+def test_official_file8_headings_normalise_to_the_mirror_names(shared_data, tmp_path):
+    """The mirror's File 8 headings are the official ones in snake_case; official ones read too."""
+    mirror = load("imd2019_file8", shared_data)
+    official = {
+        "lsoa11cd": "LSOA code (2011)",
+        "income_domain_numerator": "Income Domain numerator",
+        "income_deprivation_affecting_children_index_idaci_numerator":
+            "Income Deprivation Affecting Children Index (IDACI) numerator",
+        "income_deprivation_affecting_older_people_index_idaopi_numerator":
+            "Income Deprivation Affecting Older People Index (IDAOPI) numerator",
+        "employment_domain_numerator": "Employment Domain numerator",
+        "road_distance_to_a_gp_surgery_indicator_km": "Road distance to a GP surgery indicator (km)",
+    }
+    t = mirror[list(official)].rename(columns=official)
+    path = tmp_path / "File_8.csv"
+    t.to_csv(path, index=False, encoding="utf-8-sig")
+    df = read_file(path, SPECS["imd2019_file8"])
+    assert set(df.columns) == set(official)
+    pd.testing.assert_series_equal(df["employment_domain_numerator"], mirror["employment_domain_numerator"])
+
+
+@pytest.mark.parametrize("token", ["", "*", "..", "x", "c"])
+def test_suppression_marks_become_missing(tmp_path, token):
+    path = tmp_path / "f8.csv"
+    path.write_text(
+        "LSOA code (2011),Income Domain numerator,Employment Domain numerator,"
+        "Income Deprivation Affecting Children Index (IDACI) numerator,"
+        "Income Deprivation Affecting Older People Index (IDAOPI) numerator\n"
+        f"E01000001,\"1,234\",{token},{token},5\nE01000002,5,10,10,{token}\n", encoding="utf-8-sig")
+    spec = SPECS["imd2019_file8"]
+    small = type(spec)(**{**spec.__dict__, "rows": 2})
+    df = read_file(path, small)
+    assert df["income_domain_numerator"].tolist() == [1234.0, 5.0]
+    assert np.isnan(df["employment_domain_numerator"].iloc[0])
+
+
+def test_header_normalisation():
+    assert normalise_header("\ufeffLSOA code (2011)") == "lsoa_code_2011"
+    assert normalise_header("Income Rank (where 1 is most deprived)") == "income_rank"
+    assert normalise_header("Education_rank") == "education_rank"
+    assert normalise_header("Living Environment Decile (where 1 is most deprived 10% of LSOAs)") == (
+        "living_environment_decile")
+    assert set(MEASURES) >= set(DOMAINS) | set(SUBDOMAINS)
