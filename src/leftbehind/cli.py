@@ -43,7 +43,9 @@ NoVerify = Annotated[
 def _console(stderr: bool = False):
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() else int(os.environ.get("COLUMNS") or 140)  # tables stay readable in logs
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, width=width)
 
 
 def _fail(exc: LeftbehindError) -> None:
@@ -182,7 +184,7 @@ def index_list() -> None:
 
     t = Table(title="shipped index specs")
     for c in ("name", "edition", "geography", "source", "title"):
-        t.add_column(c, overflow="fold")
+        t.add_column(c, overflow="fold", no_wrap=c == "name")
     for name in shipped_specs():
         s = load_spec(name)
         t.add_row(s.name, s.edition, s.geography, s.source, s.title)

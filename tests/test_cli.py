@@ -1,0 +1,125 @@
+"""The command line: the main job's outputs, atomic writes, specs and help."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from leftbehind.cli import app
+from leftbehind.errors import SpecError
+from leftbehind.indices.spec import load_spec, parse_spec
+from leftbehind.io import atomic_dir, write_text
+
+runner = CliRunner()
+
+
+def test_run_writes_every_index_and_a_summary(shared_data, tmp_path):
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["run", "--out", str(out), "--data", str(shared_data)])
+    assert res.exit_code == 0, res.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert set(summary["indices"]) >= {"imd2019", "iod2025_imd", "cni2019", "cni2023"}
+    for name, info in summary["indices"].items():
+        assert info["fit"]["passed"], name
+        assert len(info["input"]["sha256"]) == 64
+        t = pd.read_csv(out / info["file"])
+        assert list(t.columns[:4]) == ["area_code", "score", "rank", "decile"]
+        assert len(t) == info["areas"] and t["area_code"].is_unique
+    assert summary["indices"]["cni2019"]["areas"] == 7_433
+    assert "leftbehind_version" in summary
+    assert "Community Needs Index, OCSI for Local Trust" in res.output  # cited, not presented as open data
+
+
+def test_failed_run_leaves_previous_outputs_intact(shared_data, tmp_path, mirror_factory):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "summary.json").write_text('{"previous": true}')
+    mirror = mirror_factory("cni/community-needs-index-england_ward17_225LBA_2020update.csv")
+    f = mirror / "cni/community-needs-index-england_ward17_225LBA_2020update.csv"
+    f.write_text(f.read_text().replace("Abbey", "Abbot", 1))
+    res = runner.invoke(app, ["run", "--out", str(out), "--data", str(mirror)])
+    assert res.exit_code != 0
+    assert "checksum mismatch" in res.output
+    assert json.loads((out / "summary.json").read_text()) == {"previous": True}
+    assert sorted(p.name for p in out.iterdir()) == ["summary.json"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")], "temporary folders cleaned up"
+
+
+def test_atomic_dir_keeps_old_contents_on_error(tmp_path):
+    target = tmp_path / "d"
+    target.mkdir()
+    (target / "keep.txt").write_text("old")
+    with pytest.raises(RuntimeError), atomic_dir(target) as tmp:
+        (tmp / "new.txt").write_text("new")
+        raise RuntimeError("boom")
+    assert [p.name for p in target.iterdir()] == ["keep.txt"]
+    with atomic_dir(target) as tmp:
+        (tmp / "new.txt").write_text("new")
+    assert [p.name for p in target.iterdir()] == ["new.txt"]
+    write_text(target / "a.txt", "x")
+    assert (target / "a.txt").read_text() == "x"
+    assert oct((target / "a.txt").stat().st_mode & 0o777) != oct(0o600)
+
+
+def test_index_build_writes_the_documented_columns(shared_data, tmp_path):
+    out = tmp_path / "imd.csv"
+    res = runner.invoke(app, ["index", "build", "imd2019", "--out", str(out), "--data", str(shared_data)])
+    assert res.exit_code == 0, res.output
+    t = pd.read_csv(out)
+    assert list(t.columns[:4]) == ["area_code", "score", "rank", "decile"]
+    assert {"income_input", "income_x", "living_env_x"} <= set(t.columns)
+    assert len(t) == 32_844
+    assert "imd2019_file2" in res.output and "sha256" in res.output  # says where the input came from
+    assert "99.67" in res.output  # and how well it fits
+
+
+def test_index_build_accepts_a_spec_file(shared_data, tmp_path):
+    spec = tmp_path / "two.yaml"
+    spec.write_text(
+        "name: income_employment\ntitle: Income and employment only\nedition: IoD2019\ngeography: lsoa11\n"
+        "source: imd2019_file2\narea: lsoa11cd\ncomponents:\n"
+        "  - {name: income, column: income_rank, transform: exp_rank, weight: 0.5}\n"
+        "  - {name: employment, column: employment_rank, transform: exp_rank, weight: 0.5}\n")
+    out = tmp_path / "ie.csv"
+    res = runner.invoke(app, ["index", "build", str(spec), "--out", str(out), "--data", str(shared_data)])
+    assert res.exit_code == 0, res.output
+    assert len(pd.read_csv(out)) == 32_844
+
+
+def test_index_list_names_the_shipped_specs():
+    res = runner.invoke(app, ["index", "list"])
+    assert res.exit_code == 0
+    for name in ("imd2019", "iod2025_imd", "cni2019", "cni2023", "imd2019_living_env"):
+        assert name in res.output
+
+
+def test_spec_validation_messages():
+    base = ("name: x\ntitle: t\nedition: e\ngeography: lsoa11\nsource: imd2019_file2\narea: lsoa11cd\n"
+            "components:\n")
+    with pytest.raises(SpecError, match="weights add up to 0.9"):
+        parse_spec(base + "  - {name: a, column: income_rank, transform: exp_rank, weight: 0.9}\n", "s.yaml")
+    with pytest.raises(SpecError, match="component 'a'.*transform"):
+        parse_spec(base + "  - {name: a, column: income_rank, transform: cube, weight: 1}\n", "s.yaml")
+    with pytest.raises(SpecError, match="not valid YAML"):
+        parse_spec("name: [", "s.yaml")
+    with pytest.raises(SpecError, match="no index spec named"):
+        load_spec("imd2099")
+    assert load_spec("cni2019").weight_total == 3
+
+
+def test_help_does_not_import_heavy_libraries():
+    code = ("import sys; from leftbehind.cli import app; "
+            "heavy = [m for m in ('pandas', 'numpy', 'scipy', 'pandera', 'pooch', 'matplotlib', 'geopandas') "
+            "if m in sys.modules]; print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_version():
+    res = runner.invoke(app, ["--version"])
+    assert res.exit_code == 0 and res.output.startswith("leftbehind ")
