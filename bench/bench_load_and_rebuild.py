@@ -51,8 +51,12 @@ def main() -> None:
     args = ap.parse_args()
     colds, warms, imports = [], [], []
     for _ in range(args.processes):
-        out = subprocess.run([sys.executable, "-c", CHILD % (IOD2019, args.repeat), args.data],
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD % (IOD2019, args.repeat), args.data],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         r = json.loads(out.stdout)
         imports.append(r["import"])
         colds.append(r["cold"])
@@ -60,11 +64,15 @@ def main() -> None:
     rows, built = colds[0][2], colds[0][3]
     print(f"IoD2019 files loaded: {len(IOD2019)} ({rows:,} rows in all); IMD 2019 rebuilt for {built:,} LSOAs")
     print(f"import leftbehind + pandas:         median {statistics.median(imports):.3f} s")
-    print(f"cold load (checksum+parse+validate): median {statistics.median(c[0] for c in colds):.3f} s "
-          f"over {len(colds)} fresh processes")
+    print(
+        f"cold load (checksum+parse+validate): median {statistics.median(c[0] for c in colds):.3f} s "
+        f"over {len(colds)} fresh processes"
+    )
     print(f"cold IMD rebuild:                    median {statistics.median(c[1] for c in colds):.4f} s")
-    print(f"warm load (memoised):                median {statistics.median(w[0] for w in warms):.4f} s "
-          f"over {len(warms)} repeats")
+    print(
+        f"warm load (memoised):                median {statistics.median(w[0] for w in warms):.4f} s "
+        f"over {len(warms)} repeats"
+    )
     print(f"warm IMD rebuild:                    median {statistics.median(w[1] for w in warms):.4f} s")
     print(f"total cold (load + rebuild):         median {statistics.median(c[0] + c[1] for c in colds):.3f} s")
     print(f"total warm (load + rebuild):         median {statistics.median(w[0] + w[1] for w in warms):.4f} s")

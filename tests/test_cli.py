@@ -84,7 +84,8 @@ def test_index_build_accepts_a_spec_file(shared_data, tmp_path):
         "name: income_employment\ntitle: Income and employment only\nedition: IoD2019\ngeography: lsoa11\n"
         "source: imd2019_file2\narea: lsoa11cd\ncomponents:\n"
         "  - {name: income, column: income_rank, transform: exp_rank, weight: 0.5}\n"
-        "  - {name: employment, column: employment_rank, transform: exp_rank, weight: 0.5}\n")
+        "  - {name: employment, column: employment_rank, transform: exp_rank, weight: 0.5}\n"
+    )
     out = tmp_path / "ie.csv"
     res = runner.invoke(app, ["index", "build", str(spec), "--out", str(out), "--data", str(shared_data)])
     assert res.exit_code == 0, res.output
@@ -99,8 +100,7 @@ def test_index_list_names_the_shipped_specs():
 
 
 def test_spec_validation_messages():
-    base = ("name: x\ntitle: t\nedition: e\ngeography: lsoa11\nsource: imd2019_file2\narea: lsoa11cd\n"
-            "components:\n")
+    base = "name: x\ntitle: t\nedition: e\ngeography: lsoa11\nsource: imd2019_file2\narea: lsoa11cd\ncomponents:\n"
     with pytest.raises(SpecError, match="weights add up to 0.9"):
         parse_spec(base + "  - {name: a, column: income_rank, transform: exp_rank, weight: 0.9}\n", "s.yaml")
     with pytest.raises(SpecError, match="component 'a'.*transform"):
@@ -113,9 +113,11 @@ def test_spec_validation_messages():
 
 
 def test_help_does_not_import_heavy_libraries():
-    code = ("import sys; from leftbehind.cli import app; "
-            "heavy = [m for m in ('pandas', 'numpy', 'scipy', 'pandera', 'pooch', 'matplotlib', 'geopandas') "
-            "if m in sys.modules]; print(heavy)")
+    code = (
+        "import sys; from leftbehind.cli import app; "
+        "heavy = [m for m in ('pandas', 'numpy', 'scipy', 'pandera', 'pooch', 'matplotlib', 'geopandas') "
+        "if m in sys.modules]; print(heavy)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

@@ -11,15 +11,25 @@ import pytest
 
 from leftbehind.data import load
 from leftbehind.data.readers import normalise_header, read_file
-from leftbehind.data.schemas import MEASURES, SPECS, DOMAINS, SUBDOMAINS
+from leftbehind.data.schemas import DOMAINS, MEASURES, SPECS, SUBDOMAINS
 
 EXPECTED_ROWS = {
-    "imd2019_file1": 32_844, "imd2019_file2": 32_844, "imd2019_file4": 32_844, "imd2019_file6": 32_844,
-    "imd2019_file8": 32_844, "imd2015_scores": 32_844, "imd2015_subdomains": 32_844,
-    "iod2025_scores": 33_755, "iod2025_subdomains": 33_755, "iod2025_file8": 33_755,
-    "cni2019_wards": 7_433, "cni2023_lsoa21": 33_755,
-    "population_mid2019_lsoa11": 34_753, "population_mid2020_lsoa11": 34_753,
-    "lookup_lsoa11_wd17": 34_753, "lookup_lsoa11_wd19": 34_753,
+    "imd2019_file1": 32_844,
+    "imd2019_file2": 32_844,
+    "imd2019_file4": 32_844,
+    "imd2019_file6": 32_844,
+    "imd2019_file8": 32_844,
+    "imd2015_scores": 32_844,
+    "imd2015_subdomains": 32_844,
+    "iod2025_scores": 33_755,
+    "iod2025_subdomains": 33_755,
+    "iod2025_file8": 33_755,
+    "cni2019_wards": 7_433,
+    "cni2023_lsoa21": 33_755,
+    "population_mid2019_lsoa11": 34_753,
+    "population_mid2020_lsoa11": 34_753,
+    "lookup_lsoa11_wd17": 34_753,
+    "lookup_lsoa11_wd19": 34_753,
 }
 
 
@@ -71,18 +81,28 @@ def test_cni2019_published_flags(shared_data):
 
 
 OFFICIAL_FILE7 = {
-    "lsoa11cd": "LSOA code (2011)", "lsoa11nm": "LSOA name (2011)",
-    "lad19cd": "Local Authority District code (2019)", "lad19nm": "Local Authority District name (2019)",
+    "lsoa11cd": "LSOA code (2011)",
+    "lsoa11nm": "LSOA name (2011)",
+    "lad19cd": "Local Authority District code (2019)",
+    "lad19nm": "Local Authority District name (2019)",
 }
 OFFICIAL_STEM = {
-    "imd": "Index of Multiple Deprivation (IMD)", "income": "Income", "employment": "Employment",
-    "education": "Education, Skills and Training", "health": "Health Deprivation and Disability",
-    "crime": "Crime", "barriers": "Barriers to Housing and Services", "living_env": "Living Environment",
+    "imd": "Index of Multiple Deprivation (IMD)",
+    "income": "Income",
+    "employment": "Employment",
+    "education": "Education, Skills and Training",
+    "health": "Health Deprivation and Disability",
+    "crime": "Crime",
+    "barriers": "Barriers to Housing and Services",
+    "living_env": "Living Environment",
     "idaci": "Income Deprivation Affecting Children Index (IDACI)",
     "idaopi": "Income Deprivation Affecting Older People (IDAOPI)",
-    "cyp": "Children and Young People Sub-domain", "adult_skills": "Adult Skills Sub-domain",
-    "geog_barriers": "Geographical Barriers Sub-domain", "wider_barriers": "Wider Barriers Sub-domain",
-    "indoors": "Indoors Sub-domain", "outdoors": "Outdoors Sub-domain",
+    "cyp": "Children and Young People Sub-domain",
+    "adult_skills": "Adult Skills Sub-domain",
+    "geog_barriers": "Geographical Barriers Sub-domain",
+    "wider_barriers": "Wider Barriers Sub-domain",
+    "indoors": "Indoors Sub-domain",
+    "outdoors": "Outdoors Sub-domain",
 }
 POP_HEADINGS = {
     "pop_total": "Total population: mid 2015 (excluding prisoners)",
@@ -115,8 +135,11 @@ def test_official_file7_headings_read(shared_data, tmp_path):
     rng = np.random.default_rng(1)
     for m in ("imd", *DOMAINS, "idaci", "idaopi", *SUBDOMAINS):
         src = f2.set_index("lsoa11cd") if f"{m}_rank" in f2.columns else f4
-        ranks = src.loc[f2["lsoa11cd"], f"{m}_rank"].to_numpy() if f"{m}_rank" in src.columns else (
-            rng.permutation(len(f2)) + 1)
+        ranks = (
+            src.loc[f2["lsoa11cd"], f"{m}_rank"].to_numpy()
+            if f"{m}_rank" in src.columns
+            else (rng.permutation(len(f2)) + 1)
+        )
         out[official_heading(m, "score")] = np.round(rng.random(len(f2)), 3)
         out[official_heading(m, "rank")] = [f"{r:,}" for r in ranks]
         out[official_heading(m, "decile")] = np.ceil(ranks * 10 / len(f2)).astype(int)
@@ -140,10 +163,12 @@ def test_official_file8_headings_normalise_to_the_mirror_names(shared_data, tmp_
     official = {
         "lsoa11cd": "LSOA code (2011)",
         "income_domain_numerator": "Income Domain numerator",
-        "income_deprivation_affecting_children_index_idaci_numerator":
-            "Income Deprivation Affecting Children Index (IDACI) numerator",
-        "income_deprivation_affecting_older_people_index_idaopi_numerator":
-            "Income Deprivation Affecting Older People Index (IDAOPI) numerator",
+        "income_deprivation_affecting_children_index_idaci_numerator": (
+            "Income Deprivation Affecting Children Index (IDACI) numerator"
+        ),
+        "income_deprivation_affecting_older_people_index_idaopi_numerator": (
+            "Income Deprivation Affecting Older People Index (IDAOPI) numerator"
+        ),
         "employment_domain_numerator": "Employment Domain numerator",
         "road_distance_to_a_gp_surgery_indicator_km": "Road distance to a GP surgery indicator (km)",
     }
@@ -162,7 +187,9 @@ def test_suppression_marks_become_missing(tmp_path, token):
         "LSOA code (2011),Income Domain numerator,Employment Domain numerator,"
         "Income Deprivation Affecting Children Index (IDACI) numerator,"
         "Income Deprivation Affecting Older People Index (IDAOPI) numerator\n"
-        f"E01000001,\"1,234\",{token},{token},5\nE01000002,5,10,10,{token}\n", encoding="utf-8-sig")
+        f'E01000001,"1,234",{token},{token},5\nE01000002,5,10,10,{token}\n',
+        encoding="utf-8-sig",
+    )
     spec = SPECS["imd2019_file8"]
     small = type(spec)(**{**spec.__dict__, "rows": 2})
     df = read_file(path, small)
@@ -175,5 +202,6 @@ def test_header_normalisation():
     assert normalise_header("Income Rank (where 1 is most deprived)") == "income_rank"
     assert normalise_header("Education_rank") == "education_rank"
     assert normalise_header("Living Environment Decile (where 1 is most deprived 10% of LSOAs)") == (
-        "living_environment_decile")
+        "living_environment_decile"
+    )
     assert set(MEASURES) >= set(DOMAINS) | set(SUBDOMAINS)

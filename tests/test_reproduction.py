@@ -105,8 +105,10 @@ def test_every_shipped_spec_passes_its_own_checks(data):
 def test_a_wrong_weight_would_be_caught(data):
     """The checks can fail: a spec with swapped weights does not reproduce the published ranks."""
     spec = load_spec("imd2019")
-    comps = [c.model_copy(update={"weight": w}) for c, w in zip(spec.components, [0.135, 0.135, 0.225, 0.225,
-                                                                                0.093, 0.093, 0.093])]
+    comps = [
+        c.model_copy(update={"weight": w})
+        for c, w in zip(spec.components, [0.135, 0.135, 0.225, 0.225, 0.093, 0.093, 0.093], strict=True)
+    ]
     bad = spec.model_copy(update={"components": comps})
     t = load(spec.source, data)
     fit = compare(bad, build_index(bad, t), t)

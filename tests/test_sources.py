@@ -41,8 +41,18 @@ def http_root(tmp_path):
 
 
 def _dataset(download: str | None, sha: str | None, **kw) -> Dataset:
-    base = dict(id="test_table", title="A test table", publisher="test", edition="t1", geography="lsoa",
-                vintage="2011", coverage="England", licence="OGL-3.0", download_url=download, sha256=sha)
+    base = dict(
+        id="test_table",
+        title="A test table",
+        publisher="test",
+        edition="t1",
+        geography="lsoa",
+        vintage="2011",
+        coverage="England",
+        licence="OGL-3.0",
+        download_url=download,
+        sha256=sha,
+    )
     return Dataset(**{**base, **kw})
 
 
@@ -152,11 +162,15 @@ def test_catalogue_covers_the_manifest_exactly(shared_data):
 
 def test_catalogue_errors_name_the_entry():
     with pytest.raises(DataError, match="sha256"):
-        parse_catalogue("datasets:\n  - {id: a, title: t, publisher: p, edition: e, geography: g, vintage: v, "
-                        "coverage: c, licence: l, file: a.csv, sha256: nothex}\n")
+        parse_catalogue(
+            "datasets:\n  - {id: a, title: t, publisher: p, edition: e, geography: g, vintage: v, "
+            "coverage: c, licence: l, file: a.csv, sha256: nothex}\n"
+        )
     with pytest.raises(DataError, match="appears twice"):
-        entry = ("  - {id: a, title: t, publisher: p, edition: e, geography: g, vintage: v, coverage: c, "
-                 "licence: l, file: a.csv}\n")
+        entry = (
+            "  - {id: a, title: t, publisher: p, edition: e, geography: g, vintage: v, coverage: c, "
+            "licence: l, file: a.csv}\n"
+        )
         parse_catalogue("datasets:\n" + entry + entry)
 
 
@@ -177,7 +191,8 @@ def test_cli_data_fetch_from_loopback(http_root, isolated_env, monkeypatch):
     cat = parse_catalogue(
         "datasets:\n  - {id: loop, title: t, publisher: p, edition: e, geography: lsoa, vintage: '2011', "
         f"coverage: England, licence: OGL-3.0, download_url: '{base}/t.csv', "
-        f"sha256: {hashlib.sha256(body).hexdigest()}}}\n")
+        f"sha256: {hashlib.sha256(body).hexdigest()}}}\n"
+    )
     import leftbehind.data as data_pkg
 
     monkeypatch.setattr(data_pkg, "load_catalogue", lambda: cat)

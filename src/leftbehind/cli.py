@@ -31,9 +31,13 @@ app.add_typer(index_app, name="index")
 
 DataDir = Annotated[
     Path | None,
-    typer.Option("--data", envvar="LEFTBEHIND_DATA", help="A data folder laid out like ../shared/data "
-                 "(default: ../shared/data beside the project, then the download cache).",
-                 show_default=False),
+    typer.Option(
+        "--data",
+        envvar="LEFTBEHIND_DATA",
+        help="A data folder laid out like ../shared/data "
+        "(default: ../shared/data beside the project, then the download cache).",
+        show_default=False,
+    ),
 ]
 NoVerify = Annotated[
     bool, typer.Option("--no-verify", help="Read files even if their sha256 differs from the catalogue's.")
@@ -49,10 +53,12 @@ def _console(stderr: bool = False):
 
 
 def _fail(exc: LeftbehindError) -> None:
+    from rich.markup import escape  # messages quote paths and file contents: '[/]' is not markup
+
     err = _console(stderr=True)
-    err.print(f"[bold red]error:[/] {exc.message}", markup=True)
+    err.print(f"[bold red]error:[/] {escape(exc.message)}", markup=True)
     if exc.hint:
-        err.print(f"  [bold]How to fix:[/] {exc.hint}", markup=True)
+        err.print(f"  [bold]How to fix:[/] {escape(exc.hint)}", markup=True)
     raise typer.Exit(exc.exit_code)
 
 
@@ -79,7 +85,9 @@ def guarded(fn):
                 raise
             _console(stderr=True).print(
                 f"internal error ({type(exc).__name__}: {exc}). This is a bug in leftbehind; re-run with "
-                "LEFTBEHIND_DEBUG=1 for the traceback and report it.", markup=False)
+                "LEFTBEHIND_DEBUG=1 for the traceback and report it.",
+                markup=False,
+            )
             raise typer.Exit(3) from None
 
     return wrapper
@@ -93,8 +101,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Show the version and exit.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
 ) -> None:
     """leftbehind: reproducible 'left behind' neighbourhoods analysis."""
 
@@ -106,6 +115,7 @@ def main(
 @guarded
 def data_list(data: DataDir = None) -> None:
     """Show every catalogue dataset as present, missing or corrupt (checksum)."""
+    from rich.markup import escape
     from rich.table import Table
 
     from leftbehind.data import load_catalogue
@@ -119,8 +129,11 @@ def data_list(data: DataDir = None) -> None:
         st, found = status(ds, data)
         counts[st] = counts.get(st, 0) + 1
         colour = {"present": "green", "corrupt": "bold red", "missing": "yellow"}.get(st, "cyan")
-        where = f"{found.origin}: {found.path}" if found else (
-            f"download: {ds.download_url}" if ds.download_url else "no download source")
+        where = (
+            escape(f"{found.origin}: {found.path}")
+            if found
+            else (f"download: {ds.download_url}" if ds.download_url else "no download source")
+        )
         table.add_row(ds.id, ds.edition, f"{ds.geography} {ds.vintage}", ds.licence, f"[{colour}]{st}[/]", where)
     con = _console()
     con.print(table)
@@ -131,10 +144,13 @@ def data_list(data: DataDir = None) -> None:
 @guarded
 def data_verify(
     data: DataDir = None,
-    all_: Annotated[bool, typer.Option("--all", help="Also fail on datasets that are missing but downloadable.")]
-    = False,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Also fail on datasets that are missing but downloadable.")
+    ] = False,
 ) -> None:
     """Check every local file's sha256; exit non-zero on any corrupt or missing file."""
+    from rich.markup import escape
+
     from leftbehind.data import load_catalogue
     from leftbehind.data.sources import status
 
@@ -144,15 +160,18 @@ def data_verify(
         st, found = status(ds, data)
         if st == "corrupt":
             problems += 1
-            con.print(f"[bold red]CORRUPT[/] {ds.id}: {found.path} sha256 {found.sha256} != catalogue {ds.sha256}")
+            path = escape(str(found.path))
+            con.print(f"[bold red]CORRUPT[/] {ds.id}: {path} sha256 {found.sha256} != catalogue {ds.sha256}")
         elif st == "missing" and (ds.file and (not ds.download_url or all_)):
             problems += 1
             con.print(f"[yellow]MISSING[/] {ds.id}: {ds.file}")
         elif st == "missing":
             con.print(f"[dim]not local (downloadable)[/] {ds.id}")
     if problems:
-        con.print(f"[bold red]{problems} problem(s)[/]: restore the files named above (see SOURCES.md), "
-                  "or pass --data with a complete mirror")
+        con.print(
+            f"[bold red]{problems} problem(s)[/]: restore the files named above (see SOURCES.md), "
+            "or pass --data with a complete mirror"
+        )
         raise typer.Exit(1)
     con.print("[green]all local datasets verified[/]")
 
@@ -204,8 +223,12 @@ def _print_fit(con, spec, fit, res) -> None:
         con.print(t)
     from rich.markup import escape
 
-    con.print(escape(f"input: {res.dataset.id} ({res.dataset.edition}) {res.path} [{res.origin}] sha256 "
-              f"{res.sha256[:16]}… {'(matches catalogue)' if res.verified else '(NOT the catalogue file)'}"))
+    con.print(
+        escape(
+            f"input: {res.dataset.id} ({res.dataset.edition}) {res.path} [{res.origin}] sha256 "
+            f"{res.sha256[:16]}… {'(matches catalogue)' if res.verified else '(NOT the catalogue file)'}"
+        )
+    )
     if not res.dataset.is_open_data:
         con.print(f"licence: {res.dataset.licence}; cite: {res.dataset.attribution}")
 
@@ -245,8 +268,10 @@ def index_build(
     con = _console()
     s, built, fit, res = _build(spec, data, not no_verify)
     write_csv(built, out, float_format="%.6f")
-    con.print(f"wrote {out}: {len(built):,} areas ({s.geography}), columns area_code, score, rank, decile "
-              f"+ {len(s.components)} components; score unit: index points ({s.title})")
+    con.print(
+        f"wrote {out}: {len(built):,} areas ({s.geography}), columns area_code, score, rank, decile "
+        f"+ {len(s.components)} components; score unit: index points ({s.title})"
+    )
     _print_fit(con, s, fit, res)
 
 
@@ -259,10 +284,12 @@ def _print_run_table(con, results) -> None:
     t = Table(title="Indices rebuilt from published components, compared with the published values")
     for c in ("index", "edition", "areas", "score max |diff| (index points)", "rank = published", "checks"):
         t.add_column(c)
-    for spec, built, fit, res in results:
+    for spec, built, fit, _res in results:
         f = fit.figures
         t.add_row(
-            spec.name, spec.edition, f"{len(built):,} {spec.geography}",
+            spec.name,
+            spec.edition,
+            f"{len(built):,} {spec.geography}",
             f"{f['score_max_abs_diff']:.6f}" if "score_max_abs_diff" in f else "n/a (no published score)",
             f"{f['rank_exact_share']:.2%} (max {f['rank_max_abs_diff']:g} off)" if "rank_exact_share" in f else "",
             "[green]pass[/]" if fit.passed else "[bold red]FAIL[/]",
@@ -303,8 +330,12 @@ def run(
         for spec, built, fit, res in results:
             built.to_csv(tmp / "indices" / f"{spec.name}.csv", index=False, float_format="%.6f")
             summary["indices"][spec.name] = {
-                "title": spec.title, "edition": spec.edition, "geography": spec.geography,
-                "areas": len(built), "file": f"indices/{spec.name}.csv", "fit": fit.as_dict(),
+                "title": spec.title,
+                "edition": spec.edition,
+                "geography": spec.geography,
+                "areas": len(built),
+                "file": f"indices/{spec.name}.csv",
+                "fit": fit.as_dict(),
                 "input": res.provenance(),
             }
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=float), encoding="utf-8")
@@ -312,7 +343,9 @@ def run(
     failed = [s.name for s, _, f, _ in results if not f.passed]
     con.print(f"wrote {out}/summary.json and {len(results)} index tables under {out}/indices/")
     if failed:
-        con.print(f"[bold red]{len(failed)} index rebuild(s) did not match the published values:[/] {', '.join(failed)}")
+        con.print(
+            f"[bold red]{len(failed)} index rebuild(s) did not match the published values:[/] {', '.join(failed)}"
+        )
         raise typer.Exit(1)
 
 

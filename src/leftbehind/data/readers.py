@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -45,6 +46,8 @@ PATTERNS = {
 
 #: The last LSOA 2011 code; LSOA 2021 created new codes above it (E01033769…E01035762).
 LAST_LSOA11 = 33768
+#: Row counts of a whole LSOA 2011 table (England; England and Wales).
+LSOA11_TABLE_ROWS = (32_844, 34_753)
 
 
 def normalise_header(h: str) -> str:
@@ -77,7 +80,7 @@ class Col:
     max: float | None = None
     pattern: str | None = None
 
-    def keys(self) -> tuple[str, ...]:
+    def heading_keys(self) -> tuple[str, ...]:
         return (normalise_header(self.name), *(normalise_header(a) for a in self.aliases))
 
 
@@ -104,10 +107,32 @@ def _fail(spec: TableSpec, path: Path, problem: str, hint: str) -> DataError:
     return DataError(f"dataset {spec.dataset} ({path}): {problem}", hint=hint)
 
 
+def _py(value):
+    """A numpy scalar as the plain Python value, so messages show 99999, not np.int64(99999)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _rows_list(idx: np.ndarray | list[int], limit: int = 5) -> str:
     lines = [f"{int(i) + 2:,}" for i in list(idx)[:limit]]  # +2: header is line 1
     more = f" and {len(idx) - limit:,} more" if len(idx) > limit else ""
     return "line " + ", ".join(lines) + more if len(lines) == 1 else "lines " + ", ".join(lines) + more
+
+
+def _first_non_utf8(path: Path) -> str | None:
+    """Where the file's first non-UTF-8 byte is, as 'reason at line N, byte M' (None if not found)."""
+    import gzip
+
+    gz = path.name.lower().endswith(".gz")
+    try:
+        with (gzip.open if gz else open)(path, "rb") as fh:
+            data = fh.read()
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return f"{exc.reason} at line {line:,}, byte {exc.start:,}" + (" of the unzipped text" if gz else "")
+    except (OSError, EOFError):
+        return None
+    return None
 
 
 def read_raw(path: Path, spec: TableSpec) -> pd.DataFrame:
@@ -132,17 +157,29 @@ def read_raw(path: Path, spec: TableSpec) -> pd.DataFrame:
         raise _fail(spec, path, "file not found", "check the path or run `leftbehind data list`") from None
     except (EOFError, zlib.error, OSError) as exc:
         raise _fail(
-            spec, path, f"the file is truncated or not valid gzip ({exc})",
+            spec,
+            path,
+            f"the file is truncated or not valid gzip ({exc})",
             "re-download or restore the file; `leftbehind data verify` checks every checksum",
         ) from None
     except UnicodeDecodeError as exc:
-        raise _fail(spec, path, f"the file is not UTF-8 text ({exc.reason} at byte {exc.start})",
-                    "save it as UTF-8 CSV") from None
+        where = _first_non_utf8(path) or exc.reason  # exc.start is an offset in pandas' buffer, not the file
+        raise _fail(spec, path, f"the file is not UTF-8 text ({where})", "save it as UTF-8 CSV") from None
     except pd.errors.EmptyDataError:
         raise _fail(spec, path, "the file is empty", "restore the original file") from None
     except pd.errors.ParserError as exc:
-        raise _fail(spec, path, f"the file is not a well-formed CSV ({exc})",
-                    "restore the original file, or check it was saved as CSV") from None
+        raise _fail(
+            spec,
+            path,
+            f"the file is not a well-formed CSV ({str(exc).strip()})",
+            "restore the original file, or check it was saved as CSV",
+        ) from None
+    if any(re.search(r"\.\d+$", str(c)) for c in df.columns):  # pandas renames a repeated heading 'x' to 'x.1'
+        first = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        heads = [str(h).strip() for h in first.iloc[0]]
+        dups = sorted({h for h in heads if heads.count(h) > 1})
+        if dups:
+            raise _fail(spec, path, f"the heading {dups[0]!r} appears more than once", "remove the duplicate column")
     return df
 
 
@@ -151,13 +188,12 @@ def _map_columns(df: pd.DataFrame, spec: TableSpec, path: Path) -> pd.DataFrame:
     by_key: dict[str, str] = {}
     for orig, key in norm.items():
         if key in by_key:
-            raise _fail(spec, path, f"two columns have the same heading {orig!r}",
-                        "remove the duplicate column")
+            raise _fail(spec, path, f"two columns have the same heading {orig!r}", "remove the duplicate column")
         by_key[key] = orig
     rename: dict[str, str] = {}
     missing: list[Col] = []
     for col in spec.all_columns:
-        hit = next((by_key[k] for k in col.keys() if k in by_key), None)
+        hit = next((by_key[k] for k in col.heading_keys() if k in by_key), None)
         if hit is None:
             if col.required:
                 missing.append(col)
@@ -167,8 +203,9 @@ def _map_columns(df: pd.DataFrame, spec: TableSpec, path: Path) -> pd.DataFrame:
         names = "; ".join(f"{c.name} (heading like {c.aliases[0] if c.aliases else c.name!r})" for c in missing)
         found = ", ".join(repr(c) for c in list(df.columns)[:12])
         raise _fail(
-            spec, path, f"missing or renamed column(s): {names}. Found headings: {found}"
-            + (" …" if len(df.columns) > 12 else ""),
+            spec,
+            path,
+            f"missing or renamed column(s): {names}. Found headings: {found}" + (" …" if len(df.columns) > 12 else ""),
             "restore the original headings (official gov.uk or the mirror's converted ones)",
         )
     out = df.rename(columns=rename)
@@ -184,8 +221,12 @@ def _to_number(s: pd.Series, col: Col, spec: TableSpec, path: Path) -> pd.Series
     import pandas as pd
 
     if pd.api.types.is_bool_dtype(s):
-        raise _fail(spec, path, f"column {col.name}: expected numbers, found TRUE/FALSE values",
-                    "check the column order and headings")
+        raise _fail(
+            spec,
+            path,
+            f"column {col.name}: expected numbers, found TRUE/FALSE values",
+            "check the column order and headings",
+        )
     if pd.api.types.is_numeric_dtype(s):  # fast path: the parser already read clean numbers
         num = s.astype("float64")
         blank = num.isna()
@@ -198,20 +239,31 @@ def _to_number(s: pd.Series, col: Col, spec: TableSpec, path: Path) -> pd.Series
     bad = num.isna() & ~blank
     if bad.any():
         idx = np.flatnonzero(bad.to_numpy())
-        eg = s.iloc[idx[0]]
-        raise _fail(spec, path, f"column {col.name}: non-numeric value {eg!r} at {_rows_list(idx)}",
-                    "fix or restore those rows; suppressed values must be blank")
+        eg = _py(s.iloc[idx[0]])
+        raise _fail(
+            spec,
+            path,
+            f"column {col.name}: non-numeric value {eg!r} at {_rows_list(idx)}",
+            "fix or restore those rows; suppressed values must be blank",
+        )
     if blank.any() and not col.nullable:
         idx = np.flatnonzero(blank.to_numpy())
-        raise _fail(spec, path, f"column {col.name}: blank or suppressed value at {_rows_list(idx)} "
-                    "(this column must be complete)",
-                    "the file may be truncated or edited; restore the original")
+        raise _fail(
+            spec,
+            path,
+            f"column {col.name}: blank or suppressed value at {_rows_list(idx)} (this column must be complete)",
+            "the file may be truncated or edited; restore the original",
+        )
     if col.kind in ("int", "rank", "decile"):
         frac = num.notna() & (num != np.floor(num.fillna(0)))
         if frac.any():
             idx = np.flatnonzero(frac.to_numpy())
-            raise _fail(spec, path, f"column {col.name}: expected whole numbers, found "
-                        f"{s.iloc[idx[0]]!r} at {_rows_list(idx)}", "restore the original values")
+            raise _fail(
+                spec,
+                path,
+                f"column {col.name}: expected whole numbers, found {_py(s.iloc[idx[0]])!r} at {_rows_list(idx)}",
+                "restore the original values",
+            )
         return num.astype("Int64") if col.nullable else num.astype("int64")
     return num.astype("float64")
 
@@ -244,8 +296,11 @@ def _schema(spec: TableSpec, n: int):
             elif hi is not None:
                 checks.append(pa.Check.le(hi, error=f"above {hi:g}"))
         cols[col.name] = pa.Column(
-            None, checks, nullable=col.nullable or col.kind not in ("str", "code"),
-            unique=col is spec.code, required=col.required,
+            None,
+            checks,
+            nullable=col.nullable or col.kind not in ("str", "code"),
+            unique=col is spec.code,
+            required=col.required,
         )
     return pa.DataFrameSchema(cols, strict=False, coerce=False)
 
@@ -263,7 +318,7 @@ def _validate(df: pd.DataFrame, spec: TableSpec, path: Path) -> None:
         sub = fc[(fc["column"] == col) & (fc["check"].astype(str) == check)]
         idx = sorted({int(i) for i in sub["index"].dropna()})
         where = _rows_list(idx) if idx else "(whole column)"
-        value = first["failure_case"]
+        value = _py(first["failure_case"])
         if check == "field_uniqueness":
             problem = f"column {col}: duplicated code {value!r} at {where}"
             hint = "each area must appear once; remove the duplicated rows"
@@ -291,14 +346,34 @@ def _check_vintage(df: pd.DataFrame, spec: TableSpec, path: Path) -> None:
         newer = (num > LAST_LSOA11) & is_e
         if spec.vintage == "lsoa11" and newer.any():
             idx = np.flatnonzero(newer.to_numpy())
-            raise _fail(spec, path, f"column {col.name}: {int(newer.sum()):,} codes are LSOA 2021 codes "
-                        f"(e.g. {codes.iloc[idx[0]]!r} at {_rows_list(idx)}), but this dataset is at "
-                        "LSOA 2011", "use the 2011-based edition of the file, or convert it with the "
-                        "LSOA11->LSOA21 lookup (lookup_lsoa11_lsoa21)")
+            raise _fail(
+                spec,
+                path,
+                f"column {col.name}: {int(newer.sum()):,} codes are LSOA 2021 codes "
+                f"(e.g. {codes.iloc[idx[0]]!r} at {_rows_list(idx)}), but this dataset is at "
+                "LSOA 2011",
+                "use the 2011-based edition of the file, or convert it with the "
+                "LSOA11->LSOA21 lookup (lookup_lsoa11_lsoa21)",
+            )
         if spec.vintage == "lsoa21" and spec.rows and len(codes) >= 1000 and not newer.any():
-            raise _fail(spec, path, f"column {col.name}: no LSOA 2021-only code (above E01033768) "
-                        "appears: these look like LSOA 2011 codes, but this dataset is at LSOA 2021",
-                        "use the 2021-based edition of the file")
+            raise _fail(
+                spec,
+                path,
+                f"column {col.name}: no LSOA 2021-only code (above E01033768) "
+                "appears: these look like LSOA 2011 codes, but this dataset is at LSOA 2021",
+                "use the 2021-based edition of the file",
+            )
+
+
+def _check_vintage_of_whole_table(df: pd.DataFrame, spec: TableSpec, path: Path) -> None:
+    """On a row-count mismatch, a table of the other LSOA vintage is reported as such, not as truncated."""
+    if spec.vintage not in ("lsoa11", "lsoa21") or spec.code.name not in df.columns:
+        return
+    codes = df[spec.code.name].astype("string").str.strip()
+    if len(codes) < 1000 or not codes.str.fullmatch(PATTERNS["lsoa_ew"]).fillna(False).all():
+        return  # too few rows, or malformed codes: the row count is the clearer message
+    if spec.vintage == "lsoa11" or len(codes) in LSOA11_TABLE_ROWS:
+        _check_vintage(df.assign(**{spec.code.name: codes}), spec, path)
 
 
 def _check_unique_ranks(df: pd.DataFrame, spec: TableSpec, path: Path) -> None:
@@ -308,18 +383,27 @@ def _check_unique_ranks(df: pd.DataFrame, spec: TableSpec, path: Path) -> None:
         dup = r.duplicated(keep=False)
         if dup.any():
             idx = np.flatnonzero(dup.to_numpy())
-            raise _fail(spec, path, f"column {name}: rank {r.iloc[idx[0]]} appears more than once "
-                        f"({_rows_list(idx)}); ranks must run 1..{n:,} without ties",
-                        "restore the original values")
+            raise _fail(
+                spec,
+                path,
+                f"column {name}: rank {r.iloc[idx[0]]} appears more than once "
+                f"({_rows_list(idx)}); ranks must run 1..{n:,} without ties",
+                "restore the original values",
+            )
 
 
 def parse_table(df: pd.DataFrame, spec: TableSpec, path: Path) -> pd.DataFrame:
     """Map headings, convert types, validate. ``df`` is all-text as from :func:`read_raw`."""
     df = _map_columns(df, spec, path)
     if spec.rows is not None and len(df) != spec.rows:
+        _check_vintage_of_whole_table(df, spec, path)
         kind = "truncated or filtered" if len(df) < spec.rows else "padded with extra rows"
-        raise _fail(spec, path, f"expected {spec.rows:,} data rows, found {len(df):,}: the file looks {kind}",
-                    "restore the complete file (`leftbehind data verify` checks it)")
+        raise _fail(
+            spec,
+            path,
+            f"expected {spec.rows:,} data rows, found {len(df):,}: the file looks {kind}",
+            "restore the complete file (`leftbehind data verify` checks it)",
+        )
     for col in spec.all_columns:
         if col.name not in df.columns:
             continue
@@ -330,16 +414,24 @@ def parse_table(df: pd.DataFrame, spec: TableSpec, path: Path) -> pd.DataFrame:
                 blank = s == ""
                 if blank.any():
                     idx = np.flatnonzero(blank.to_numpy())
-                    raise _fail(spec, path, f"column {col.name}: blank value at {_rows_list(idx)}",
-                                "the file may be truncated or edited; restore the original")
+                    raise _fail(
+                        spec,
+                        path,
+                        f"column {col.name}: blank value at {_rows_list(idx)}",
+                        "the file may be truncated or edited; restore the original",
+                    )
             df[col.name] = s.where(s != "", None)
         elif col.kind == "bool":
             up = s.astype("string").fillna("").str.strip().str.upper()
             bad = ~up.isin({"TRUE", "FALSE", "1", "0"})
             if bad.any():
                 idx = np.flatnonzero(bad.to_numpy())
-                raise _fail(spec, path, f"column {col.name}: expected TRUE/FALSE, found "
-                            f"{s.iloc[idx[0]]!r} at {_rows_list(idx)}", "restore the original values")
+                raise _fail(
+                    spec,
+                    path,
+                    f"column {col.name}: expected TRUE/FALSE, found {s.iloc[idx[0]]!r} at {_rows_list(idx)}",
+                    "restore the original values",
+                )
             df[col.name] = up.isin({"TRUE", "1"})
         else:
             df[col.name] = _to_number(s, col, spec, path)

@@ -71,8 +71,12 @@ def measures(ms, whats, n: int) -> tuple[Col, ...]:
 
 def lsoa_code(vintage: str = "lsoa11", ew: bool = False) -> Col:
     yr = vintage[-2:]
-    return Col(f"lsoa{yr}cd", (f"lsoa_code_20{yr}", f"lsoa{yr}_code", f"lsoa{yr}cd", "lsoa_code"),
-               kind="code", pattern=PATTERNS["lsoa_ew" if ew else "lsoa"])
+    return Col(
+        f"lsoa{yr}cd",
+        (f"lsoa_code_20{yr}", f"lsoa{yr}_code", f"lsoa{yr}cd", "lsoa_code"),
+        kind="code",
+        pattern=PATTERNS["lsoa_ew" if ew else "lsoa"],
+    )
 
 
 def name(canonical: str, *aliases: str, required: bool = True) -> Col:
@@ -94,9 +98,12 @@ POP_FILE6 = (
     Col("pop_0_15", ("dependent_children_aged_0_15_mid_2015_excluding_prisoners",), kind="int", min=0),
     Col("pop_16_59", ("population_aged_16_59_mid_2015_excluding_prisoners",), kind="int", min=0),
     Col("pop_60_plus", ("older_population_aged_60_and_over_mid_2015_excluding_prisoners",), kind="int", min=0),
-    Col("pop_working_age", (
-        "working_age_population_18_59_64_for_use_with_employment_deprivation_domain_excluding_prisoners",
-    ), kind="int", min=0),
+    Col(
+        "pop_working_age",
+        ("working_age_population_18_59_64_for_use_with_employment_deprivation_domain_excluding_prisoners",),
+        kind="int",
+        min=0,
+    ),
 )
 
 
@@ -141,90 +148,148 @@ _MIDYEAR_POP = dict(
     post=_check_age_total,
 )
 
-_CNI19_DOMAINS = (("civic_assets", "civic_assets"), ("connectedness", "connectedness"),
-                  ("engaged_community", "engaged_community"))
+_CNI19_DOMAINS = (
+    ("civic_assets", "civic_assets"),
+    ("connectedness", "connectedness"),
+    ("engaged_community", "engaged_community"),
+)
 
 SPECS: dict[str, TableSpec] = {
     s.dataset: s
     for s in [
         TableSpec(
-            "imd2019_file1", lsoa_code(), "lsoa11", rows=N_LSOA11,
+            "imd2019_file1",
+            lsoa_code(),
+            "lsoa11",
+            rows=N_LSOA11,
             columns=(LSOA11_NAME, *LAD19, measure("imd", "rank", N_LSOA11), measure("imd", "decile", N_LSOA11)),
             description="IoD2019 File 1: IMD rank and decile",
         ),
         TableSpec(
-            "imd2019_file2", lsoa_code(), "lsoa11", rows=N_LSOA11,
+            "imd2019_file2",
+            lsoa_code(),
+            "lsoa11",
+            rows=N_LSOA11,
             columns=(LSOA11_NAME, *LAD19, *measures(("imd", *DOMAINS), ("rank", "decile"), N_LSOA11)),
             description="IoD2019 File 2: ranks and deciles of the IMD and its 7 domains",
         ),
         TableSpec(
-            "imd2019_file4", lsoa_code(), "lsoa11", rows=N_LSOA11,
-            columns=(LSOA11_NAME, *LAD19,
-                     *measures(("education", "barriers", "living_env", *SUBDOMAINS), ("rank", "decile"), N_LSOA11)),
+            "imd2019_file4",
+            lsoa_code(),
+            "lsoa11",
+            rows=N_LSOA11,
+            columns=(
+                LSOA11_NAME,
+                *LAD19,
+                *measures(("education", "barriers", "living_env", *SUBDOMAINS), ("rank", "decile"), N_LSOA11),
+            ),
             description="IoD2019 File 4: sub-domain ranks and deciles",
         ),
         TableSpec(
-            "imd2019_file6", lsoa_code(), "lsoa11", rows=N_LSOA11, columns=(LSOA11_NAME, *LAD19, *POP_FILE6),
+            "imd2019_file6",
+            lsoa_code(),
+            "lsoa11",
+            rows=N_LSOA11,
+            columns=(LSOA11_NAME, *LAD19, *POP_FILE6),
             description="IoD2019 File 6: mid-2015 population denominators",
         ),
         TableSpec(
-            "imd2019_file7", lsoa_code(), "lsoa11", rows=N_LSOA11,
-            columns=(LSOA11_NAME, *LAD19,
-                     *measures(("imd", *DOMAINS, "idaci", "idaopi", *SUBDOMAINS), ("score", "rank", "decile"),
-                               N_LSOA11), *POP_FILE6),
+            "imd2019_file7",
+            lsoa_code(),
+            "lsoa11",
+            rows=N_LSOA11,
+            columns=(
+                LSOA11_NAME,
+                *LAD19,
+                *measures(("imd", *DOMAINS, "idaci", "idaopi", *SUBDOMAINS), ("score", "rank", "decile"), N_LSOA11),
+                *POP_FILE6,
+            ),
             description="IoD2019 File 7: all scores, ranks, deciles and population denominators",
         ),
         TableSpec(
-            "imd2019_file8", lsoa_code(), "lsoa11", rows=N_LSOA11, keep_extra=True,
+            "imd2019_file8",
+            lsoa_code(),
+            "lsoa11",
+            rows=N_LSOA11,
+            keep_extra=True,
             columns=tuple(
-                Col(c, kind="float", nullable=True, min=0) for c in (
-                    "income_domain_numerator", "employment_domain_numerator",
+                Col(c, kind="float", nullable=True, min=0)
+                for c in (
+                    "income_domain_numerator",
+                    "employment_domain_numerator",
                     "income_deprivation_affecting_children_index_idaci_numerator",
-                    "income_deprivation_affecting_older_people_index_idaopi_numerator")
+                    "income_deprivation_affecting_older_people_index_idaopi_numerator",
+                )
             ),
             description="IoD2019 File 8: underlying indicators (numerators blank where suppressed)",
         ),
         TableSpec(
-            "imd2015_scores", lsoa_code(), "lsoa11", rows=N_LSOA11,
-            columns=(LSOA11_NAME,
-                     code("lad13cd", "lad", "lad13_code", "local_authority_district_code_2013", required=False),
-                     name("lad13nm", "lad13_name", "local_authority_district_name_2013", required=False),
-                     *measures(("imd",), ("score", "rank", "decile"), N_LSOA11)),
+            "imd2015_scores",
+            lsoa_code(),
+            "lsoa11",
+            rows=N_LSOA11,
+            columns=(
+                LSOA11_NAME,
+                code("lad13cd", "lad", "lad13_code", "local_authority_district_code_2013", required=False),
+                name("lad13nm", "lad13_name", "local_authority_district_name_2013", required=False),
+                *measures(("imd",), ("score", "rank", "decile"), N_LSOA11),
+            ),
             description="IoD2015: IMD score, rank and decile",
         ),
         TableSpec(
-            "imd2015_subdomains", lsoa_code(), "lsoa11", rows=N_LSOA11,
+            "imd2015_subdomains",
+            lsoa_code(),
+            "lsoa11",
+            rows=N_LSOA11,
             columns=measures(SUBDOMAINS, ("score", "rank", "decile"), N_LSOA11),
             description="IoD2015: sub-domain scores, ranks and deciles",
         ),
         TableSpec(
-            "iod2025_scores", lsoa_code("lsoa21"), "lsoa21", rows=N_LSOA21,
+            "iod2025_scores",
+            lsoa_code("lsoa21"),
+            "lsoa21",
+            rows=N_LSOA21,
             columns=measures(("imd", *DOMAINS), ("score", "rank", "decile"), N_LSOA21),
             description="IoD2025: IMD and domain scores, ranks and deciles",
         ),
         TableSpec(
-            "iod2025_subdomains", lsoa_code("lsoa21"), "lsoa21", rows=N_LSOA21,
+            "iod2025_subdomains",
+            lsoa_code("lsoa21"),
+            "lsoa21",
+            rows=N_LSOA21,
             columns=measures(SUBDOMAINS, ("score", "rank", "decile"), N_LSOA21),
             description="IoD2025: sub-domain scores, ranks and deciles",
         ),
         TableSpec(
-            "iod2025_file8", lsoa_code("lsoa21"), "lsoa21", rows=N_LSOA21, keep_extra=True,
+            "iod2025_file8",
+            lsoa_code("lsoa21"),
+            "lsoa21",
+            rows=N_LSOA21,
+            keep_extra=True,
             columns=tuple(
-                Col(c, kind="float", nullable=True, min=0) for c in (
-                    "income_domain_numerator", "employment_domain_numerator")
+                Col(c, kind="float", nullable=True, min=0)
+                for c in ("income_domain_numerator", "employment_domain_numerator")
             ),
             description="IoD2025 File 8: underlying indicators",
         ),
         TableSpec(
-            "cni2019_wards", code("wd17cd", "ward", "ward17_code", "wd17_code"), "wd17", rows=N_CNI_WARDS,
+            "cni2019_wards",
+            code("wd17cd", "ward", "ward17_code", "wd17_code"),
+            "wd17",
+            rows=N_CNI_WARDS,
             unique_ranks=("civic_assets_rank", "connectedness_rank"),
             columns=(
                 name("wd17nm", "ward17_name", "wd17_name"),
                 code("lad19cd", "lad", "lad19_code"),
                 name("lad19nm", "lad19_name"),
-                *(c for m, h in _CNI19_DOMAINS for c in (
-                    Col(f"{m}_score", (f"{h}_score",), min=0, max=100),
-                    Col(f"{m}_rank", (f"{h}_rank",), kind="rank"))),
+                *(
+                    c
+                    for m, h in _CNI19_DOMAINS
+                    for c in (
+                        Col(f"{m}_score", (f"{h}_score",), min=0, max=100),
+                        Col(f"{m}_rank", (f"{h}_rank",), kind="rank"),
+                    )
+                ),
                 Col("cni_score", ("community_needs_index_score",), min=0, max=300),
                 Col("cni_rank", ("community_needs_index_rank",), kind="rank"),
                 Col("left_behind_2020", ("left_behind_area",), kind="bool"),
@@ -233,25 +298,43 @@ SPECS: dict[str, TableSpec] = {
             "2020 left-behind flags",
         ),
         TableSpec(
-            "cni2023_lsoa21", lsoa_code("lsoa21"), "lsoa21", rows=N_LSOA21,
+            "cni2023_lsoa21",
+            lsoa_code("lsoa21"),
+            "lsoa21",
+            rows=N_LSOA21,
             columns=(
                 name("lsoa21nm", "lsoa21_name", required=False),
                 Col("cni_score", ("community_needs_index_2023_score",), min=0, max=300),
                 Col("cni_rank", ("community_needs_index_2023_rank",), kind="rank"),
-                *(c for m, h in (("civic_assets", "civic_assets_domain"), ("connectedness", "connectedness_domain"),
-                                 ("engaged_community", "active_and_engaged_community_domain"))
-                  for c in (Col(f"{m}_score_raw", (f"{h}_score",)), Col(f"{m}_rank", (f"{h}_rank",), kind="rank"))),
+                *(
+                    c
+                    for m, h in (
+                        ("civic_assets", "civic_assets_domain"),
+                        ("connectedness", "connectedness_domain"),
+                        ("engaged_community", "active_and_engaged_community_domain"),
+                    )
+                    for c in (Col(f"{m}_score_raw", (f"{h}_score",)), Col(f"{m}_rank", (f"{h}_rank",), kind="rank"))
+                ),
                 Col("left_behind_unofficial", ("left_behind_area",), kind="bool", required=False),
             ),
             description="Community Needs Index 2023 (OCSI), LSOA 2021; domain scores are pre-transformation; "
             "'Left Behind Area?' was computed by a third party, not OCSI",
         ),
-        TableSpec("population_mid2019_lsoa11", **_MIDYEAR_POP,
-                  description="ONS mid-2019 LSOA 2011 population by single year of age (E&W)"),
-        TableSpec("population_mid2020_lsoa11", **_MIDYEAR_POP,
-                  description="ONS mid-2020 LSOA 2011 population by single year of age (E&W)"),
         TableSpec(
-            "lookup_lsoa11_wd17", lsoa_code("lsoa11", ew=True), "lsoa11", rows=N_LSOA11_EW,
+            "population_mid2019_lsoa11",
+            **_MIDYEAR_POP,
+            description="ONS mid-2019 LSOA 2011 population by single year of age (E&W)",
+        ),
+        TableSpec(
+            "population_mid2020_lsoa11",
+            **_MIDYEAR_POP,
+            description="ONS mid-2020 LSOA 2011 population by single year of age (E&W)",
+        ),
+        TableSpec(
+            "lookup_lsoa11_wd17",
+            lsoa_code("lsoa11", ew=True),
+            "lsoa11",
+            rows=N_LSOA11_EW,
             columns=(
                 name("lsoa11nm", "lsoa11nm", required=False),
                 Col("wd17cd", (), kind="code", pattern=r"^[EW]05\d{6}$"),
@@ -262,7 +345,10 @@ SPECS: dict[str, TableSpec] = {
             description="ONS LSOA 2011 -> ward Dec 2017 best-fit lookup (E&W)",
         ),
         TableSpec(
-            "lookup_lsoa11_wd19", lsoa_code("lsoa11", ew=True), "lsoa11", rows=N_LSOA11_EW,
+            "lookup_lsoa11_wd19",
+            lsoa_code("lsoa11", ew=True),
+            "lsoa11",
+            rows=N_LSOA11_EW,
             columns=(
                 name("lsoa11nm", "lsoa11nm", required=False),
                 Col("wd19cd", (), kind="code", pattern=r"^[EW]05\d{6}$"),

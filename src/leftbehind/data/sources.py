@@ -111,9 +111,7 @@ def _check(ds: Dataset, path: Path, origin: str, verify: bool) -> Resolved:
     return Resolved(ds, path, origin, actual, ok)
 
 
-def locate(
-    ds: Dataset, data_dir: str | Path | None = None, *, verify: bool = True
-) -> Resolved | None:
+def locate(ds: Dataset, data_dir: str | Path | None = None, *, verify: bool = True) -> Resolved | None:
     """Find a dataset locally (mirror, shared, cache); None if absent everywhere."""
     candidates: list[tuple[str, Path]] = []
     if ds.file:
@@ -187,8 +185,7 @@ def resolve(
         raise DataError(
             f"dataset {ds.id}: file {ds.file or ds.filename} not found (searched {searched} and "
             f"the cache {cache_dir()})",
-            hint="pass --data with a folder laid out like ../shared/data, or run "
-            f"`leftbehind data fetch {ds.id}`",
+            hint=f"pass --data with a folder laid out like ../shared/data, or run `leftbehind data fetch {ds.id}`",
         )
     return download(ds)
 

@@ -40,12 +40,13 @@ def transform_component(values: pd.Series, comp: Component, n: int) -> np.ndarra
 
 def build_index(spec: IndexSpec, table: pd.DataFrame) -> pd.DataFrame:
     """Apply ``spec`` to ``table`` (which holds ``spec.area`` and each component's column)."""
-    needed = [spec.area, *(c.column for c in spec.components)]
-    missing = [c for c in needed if c not in table.columns]
+    missing = [f"{c.column} (component {c.name})" for c in spec.components if c.column not in table.columns]
+    if spec.area not in table.columns:
+        missing.insert(0, f"{spec.area} (the area code)")
     if missing:
         raise SpecError(
-            f"index {spec.name}: the input table has no column(s) {', '.join(missing)}",
-            hint=f"columns available in {spec.source}: {', '.join(map(str, table.columns))}",
+            f"index {spec.name}: the input table {spec.source} has no column {'; '.join(missing)}",
+            hint=f"use one of the columns of {spec.source}: {', '.join(map(str, table.columns))}",
         )
     n = len(table)
     codes = table[spec.area].astype(str).to_numpy()
@@ -111,26 +112,44 @@ def compare(spec: IndexSpec, built: pd.DataFrame, published: pd.DataFrame) -> Fi
         mad = float(np.nanmax(np.abs(d)))
         fit.figures.update(score_max_abs_diff=mad, score_mean_abs_diff=float(np.nanmean(np.abs(d))))
         if chk.score_tolerance is not None:
-            fit.checks.append((
-                f"score within {chk.score_tolerance:g} of published {chk.score} for every area",
-                f"max |diff| {mad:.6f}", mad <= chk.score_tolerance))
+            fit.checks.append(
+                (
+                    f"score within {chk.score_tolerance:g} of published {chk.score} for every area",
+                    f"max |diff| {mad:.6f}",
+                    mad <= chk.score_tolerance,
+                )
+            )
     if chk.rank:
         d = np.abs(built["rank"].to_numpy() - pub[chk.rank].to_numpy(dtype="float64"))
         exact = float(np.mean(d == 0))
         fit.figures.update(rank_exact_share=exact, rank_max_abs_diff=float(d.max()))
         if chk.rank_exact_min is not None:
-            fit.checks.append((f"rank equals published {chk.rank} for >= {chk.rank_exact_min:.1%} of areas",
-                               f"{exact:.4%} ({int((d == 0).sum()):,} of {len(d):,})",
-                               exact >= chk.rank_exact_min))
+            fit.checks.append(
+                (
+                    f"rank equals published {chk.rank} for >= {chk.rank_exact_min:.1%} of areas",
+                    f"{exact:.4%} ({int((d == 0).sum()):,} of {len(d):,})",
+                    exact >= chk.rank_exact_min,
+                )
+            )
         if chk.rank_max_diff is not None:
-            fit.checks.append((f"rank never more than {chk.rank_max_diff:g} places off", f"max {d.max():g}",
-                               d.max() <= chk.rank_max_diff))
+            fit.checks.append(
+                (
+                    f"rank never more than {chk.rank_max_diff:g} places off",
+                    f"max {d.max():g}",
+                    d.max() <= chk.rank_max_diff,
+                )
+            )
     if chk.decile:
         same = float(np.mean(built["decile"].to_numpy() == pub[chk.decile].to_numpy()))
         fit.figures["decile_exact_share"] = same
     for code, value in chk.spot_scores.items():
         row = built.loc[built["area_code"] == code, "score"]
         got = float(row.iloc[0]) if len(row) else float("nan")
-        fit.checks.append((f"{code} score = published {value:g} ± {chk.spot_tolerance:g}", f"{got:.4f}",
-                           abs(got - value) <= chk.spot_tolerance))
+        fit.checks.append(
+            (
+                f"{code} score = published {value:g} ± {chk.spot_tolerance:g}",
+                f"{got:.4f}",
+                abs(got - value) <= chk.spot_tolerance,
+            )
+        )
     return fit

@@ -108,9 +108,15 @@ def parse_spec(text: str, source: str) -> IndexSpec:
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise SpecError(f"index spec {source} is not valid YAML: {exc}") from None
+        raise SpecError(
+            f"index spec {source} is not valid YAML: {exc}",
+            hint="check indentation and brackets; the shipped specs (`leftbehind index list`) show the format",
+        ) from None
     if not isinstance(raw, dict):
-        raise SpecError(f"index spec {source} must be a YAML mapping, got {type(raw).__name__}")
+        raise SpecError(
+            f"index spec {source} must be a YAML mapping (name:, source:, components: ...), got {type(raw).__name__}",
+            hint="see the shipped specs in leftbehind/indices/specs/ for the format",
+        )
     try:
         return IndexSpec.model_validate(raw)
     except ValidationError as exc:
