@@ -95,6 +95,8 @@ class TableSpec:
     rows: int | None = None  # exact expected number of data rows
     keep_extra: bool = False  # keep undeclared columns under their normalised names
     unique_ranks: tuple[str, ...] = ()  # rank columns that must be a permutation of 1..rows
+    unique_code: bool = True  # False for many-to-many lookups keyed on several columns
+    keep_prefix: str | None = None  # keep only rows whose code starts with this (UK lookups -> "E")
     post: Callable[[pd.DataFrame], pd.DataFrame] | None = field(default=None, compare=False)
     description: str = ""
 
@@ -110,6 +112,12 @@ def _fail(spec: TableSpec, path: Path, problem: str, hint: str) -> DataError:
 def _py(value):
     """A numpy scalar as the plain Python value, so messages show 99999, not np.int64(99999)."""
     return value.item() if isinstance(value, np.generic) else value
+
+
+def _labels(mask: pd.Series) -> np.ndarray:
+    """Row labels where ``mask`` is true. Labels are 0-based data rows of the file (a declared
+    ``keep_prefix`` subset keeps the original labels), so a label + 2 is the file's line number."""
+    return mask.index.to_numpy()[mask.to_numpy(dtype=bool)]
 
 
 def _rows_list(idx: np.ndarray | list[int], limit: int = 5) -> str:
@@ -238,8 +246,8 @@ def _to_number(s: pd.Series, col: Col, spec: TableSpec, path: Path) -> pd.Series
         num = pd.to_numeric(cleaned, errors="coerce")
     bad = num.isna() & ~blank
     if bad.any():
-        idx = np.flatnonzero(bad.to_numpy())
-        eg = _py(s.iloc[idx[0]])
+        idx = _labels(bad)
+        eg = _py(s.loc[idx[0]])
         raise _fail(
             spec,
             path,
@@ -247,7 +255,7 @@ def _to_number(s: pd.Series, col: Col, spec: TableSpec, path: Path) -> pd.Series
             "fix or restore those rows; suppressed values must be blank",
         )
     if blank.any() and not col.nullable:
-        idx = np.flatnonzero(blank.to_numpy())
+        idx = _labels(blank)
         raise _fail(
             spec,
             path,
@@ -257,11 +265,11 @@ def _to_number(s: pd.Series, col: Col, spec: TableSpec, path: Path) -> pd.Series
     if col.kind in ("int", "rank", "decile"):
         frac = num.notna() & (num != np.floor(num.fillna(0)))
         if frac.any():
-            idx = np.flatnonzero(frac.to_numpy())
+            idx = _labels(frac)
             raise _fail(
                 spec,
                 path,
-                f"column {col.name}: expected whole numbers, found {_py(s.iloc[idx[0]])!r} at {_rows_list(idx)}",
+                f"column {col.name}: expected whole numbers, found {_py(s.loc[idx[0]])!r} at {_rows_list(idx)}",
                 "restore the original values",
             )
         return num.astype("Int64") if col.nullable else num.astype("int64")
@@ -299,7 +307,7 @@ def _schema(spec: TableSpec, n: int):
             None,
             checks,
             nullable=col.nullable or col.kind not in ("str", "code"),
-            unique=col is spec.code,
+            unique=col is spec.code and spec.unique_code,
             required=col.required,
         )
     return pa.DataFrameSchema(cols, strict=False, coerce=False)
@@ -345,12 +353,12 @@ def _check_vintage(df: pd.DataFrame, spec: TableSpec, path: Path) -> None:
         is_e = codes.str.startswith("E01")
         newer = (num > LAST_LSOA11) & is_e
         if spec.vintage == "lsoa11" and newer.any():
-            idx = np.flatnonzero(newer.to_numpy())
+            idx = _labels(newer)
             raise _fail(
                 spec,
                 path,
                 f"column {col.name}: {int(newer.sum()):,} codes are LSOA 2021 codes "
-                f"(e.g. {codes.iloc[idx[0]]!r} at {_rows_list(idx)}), but this dataset is at "
+                f"(e.g. {codes.loc[idx[0]]!r} at {_rows_list(idx)}), but this dataset is at "
                 "LSOA 2011",
                 "use the 2011-based edition of the file, or convert it with the "
                 "LSOA11->LSOA21 lookup (lookup_lsoa11_lsoa21)",
@@ -382,11 +390,11 @@ def _check_unique_ranks(df: pd.DataFrame, spec: TableSpec, path: Path) -> None:
         r = df[name]
         dup = r.duplicated(keep=False)
         if dup.any():
-            idx = np.flatnonzero(dup.to_numpy())
+            idx = _labels(dup)
             raise _fail(
                 spec,
                 path,
-                f"column {name}: rank {r.iloc[idx[0]]} appears more than once "
+                f"column {name}: rank {r.loc[idx[0]]} appears more than once "
                 f"({_rows_list(idx)}); ranks must run 1..{n:,} without ties",
                 "restore the original values",
             )
@@ -395,6 +403,9 @@ def _check_unique_ranks(df: pd.DataFrame, spec: TableSpec, path: Path) -> None:
 def parse_table(df: pd.DataFrame, spec: TableSpec, path: Path) -> pd.DataFrame:
     """Map headings, convert types, validate. ``df`` is all-text as from :func:`read_raw`."""
     df = _map_columns(df, spec, path)
+    if spec.keep_prefix is not None:  # declared subset (e.g. England of a UK lookup); rows are then counted
+        key = df[spec.code.name].astype("string").fillna("").str.strip()
+        df = df[key.str.startswith(spec.keep_prefix)]
     if spec.rows is not None and len(df) != spec.rows:
         _check_vintage_of_whole_table(df, spec, path)
         kind = "truncated or filtered" if len(df) < spec.rows else "padded with extra rows"
@@ -413,7 +424,7 @@ def parse_table(df: pd.DataFrame, spec: TableSpec, path: Path) -> pd.DataFrame:
             if not col.nullable:
                 blank = s == ""
                 if blank.any():
-                    idx = np.flatnonzero(blank.to_numpy())
+                    idx = _labels(blank)
                     raise _fail(
                         spec,
                         path,
@@ -425,11 +436,11 @@ def parse_table(df: pd.DataFrame, spec: TableSpec, path: Path) -> pd.DataFrame:
             up = s.astype("string").fillna("").str.strip().str.upper()
             bad = ~up.isin({"TRUE", "FALSE", "1", "0"})
             if bad.any():
-                idx = np.flatnonzero(bad.to_numpy())
+                idx = _labels(bad)
                 raise _fail(
                     spec,
                     path,
-                    f"column {col.name}: expected TRUE/FALSE, found {s.iloc[idx[0]]!r} at {_rows_list(idx)}",
+                    f"column {col.name}: expected TRUE/FALSE, found {s.loc[idx[0]]!r} at {_rows_list(idx)}",
                     "restore the original values",
                 )
             df[col.name] = up.isin({"TRUE", "1"})

@@ -362,6 +362,201 @@ SPECS: dict[str, TableSpec] = {
 }
 
 
+def _gss(name: str, prefix: str | None = None) -> Col:
+    """A GSS code column: any UK code (letter + 8 digits), or ``prefix`` (3 characters) + 6 digits."""
+    return Col(name, (), kind="code", pattern=rf"^{prefix}\d{{6}}$" if prefix else r"^[EWSN]\d{8}$")
+
+
+def _nm(name: str, required: bool = True, nullable: bool = False) -> Col:
+    return Col(name, (), kind="str", required=required, nullable=nullable)
+
+
+LOOKUPS = [
+    TableSpec(
+        "lookup_wd17_lad17",
+        _gss("wd17cd", "E05"),
+        "wd17",
+        rows=7_463,
+        keep_prefix="E",
+        columns=(_nm("wd17nm"), _gss("lad17cd", "E0[6789]"), _nm("lad17nm")),
+        description="ONS ward (Dec 2017) -> LAD (2017); England rows of the UK file",
+    ),
+    TableSpec(
+        "lookup_wd19_lad19_rgn19",
+        _gss("wd19cd", "E05"),
+        "wd19",
+        rows=7_219,
+        keep_prefix="E",
+        columns=(
+            _nm("wd19nm"),
+            _gss("lad19cd", "E0[6789]"),
+            _nm("lad19nm"),
+            _gss("rgn19cd", "E12"),
+            _nm("rgn19nm"),
+            _gss("ctry19cd", "E92"),
+            _nm("ctry19nm"),
+        ),
+        description="ONS ward (Dec 2019) -> LAD, county, region, country; England rows of the UK file",
+    ),
+    TableSpec(
+        "lookup_msoa11_wd17",
+        Col("msoa11cd", (), kind="code", pattern=r"^[EW]02\d{6}$"),
+        "msoa11",
+        rows=7_201,
+        columns=(_nm("msoa11nm"), _gss("wd17cd"), _nm("wd17nm"), _gss("lad17cd"), _nm("lad17nm")),
+        description="ONS MSOA 2011 -> ward (Dec 2017) best fit (E&W)",
+    ),
+    TableSpec(
+        "lookup_msoa11_wd19",
+        Col("msoa11cd", (), kind="code", pattern=r"^[EW]02\d{6}$"),
+        "msoa11",
+        rows=7_201,
+        columns=(_nm("msoa11nm"), _gss("wd19cd"), _nm("wd19nm"), _gss("lad19cd"), _nm("lad19nm")),
+        description="ONS MSOA 2011 -> ward (Dec 2019) best fit (E&W)",
+    ),
+    TableSpec(
+        "lookup_lad16_lad24",
+        Col("lad16cd", ("ltla16_code",), kind="code", pattern=r"^[EWSN]\d{8}$"),
+        "lad16",
+        rows=393,
+        columns=tuple(
+            c
+            for y in range(16, 25)
+            for c in (
+                Col(f"lad{y}cd", (f"ltla{y}_code",), kind="code", pattern=r"^[EWSN]\d{8}$"),
+                Col(f"lad{y}nm", (f"ltla{y}_name",), kind="str"),
+            )
+            if y != 16 or c.name != "lad16cd"
+        ),
+        unique_code=False,
+        description="LAD code history 2016 -> 2024 (one row per 2016 LAD and successor; later codes repeat "
+        "after mergers; two Scottish 2016 codes have two successors after the 2018 Fife/Perth boundary change)",
+    ),
+    TableSpec(
+        "lookup_lad19_region19",
+        Col("lad19cd", ("ltla19_code",), kind="code", pattern=PATTERNS["lad"]),
+        "lad19",
+        rows=317,
+        columns=(
+            Col("lad19nm", ("ltla19_name",), kind="str"),
+            Col("rgn19cd", ("region19_code",), kind="code", pattern=PATTERNS["region"]),
+            Col("rgn19nm", ("region19_name",), kind="str"),
+        ),
+        description="LAD 2019 -> region (England)",
+    ),
+    TableSpec(
+        "lookup_wd17_pcon17",
+        _gss("wd17cd", "E05"),
+        "wd17",
+        rows=7_708,
+        unique_code=False,
+        keep_prefix="E",
+        columns=(
+            _nm("wd17nm"),
+            _gss("pcon17cd", "E14"),
+            _nm("pcon17nm"),
+            _gss("lad17cd", "E0[6789]"),
+            _nm("lad17nm"),
+            _gss("utla17cd"),
+            _nm("utla17nm"),
+        ),
+        description="ONS ward (Dec 2017) -> Westminster constituency: one row per ward-constituency piece; "
+        "England rows of the UK file",
+    ),
+    TableSpec(
+        "lookup_wd19_pcon19",
+        _gss("wd19cd", "E05"),
+        "wd19",
+        rows=7_639,
+        unique_code=False,
+        keep_prefix="E",
+        columns=(
+            _nm("wd19nm"),
+            _gss("pcon19cd", "E14"),
+            _nm("pcon19nm"),
+            _gss("lad19cd", "E0[6789]"),
+            _nm("lad19nm"),
+            _gss("utla19cd"),
+            _nm("utla19nm"),
+        ),
+        description="ONS ward (Dec 2019) -> Westminster constituency: one row per ward-constituency piece; "
+        "England rows of the UK file",
+    ),
+    TableSpec(
+        "lookup_lsoa11_lsoa21",
+        lsoa_code("lsoa11", ew=True),
+        "lsoa11",
+        rows=35_795,
+        unique_code=False,
+        columns=(
+            name("lsoa11nm", "lsoa11_name"),
+            Col("change_code", (), kind="code", pattern=r"^[USMX]$"),
+            Col("lsoa21cd", ("lsoa21_code",), kind="code", pattern=PATTERNS["lsoa_ew"]),
+            name("lsoa21nm", "lsoa21_name"),
+            Col("lad22cd", ("ltla22_code",), kind="code", pattern=r"^[EW]0[6789]\d{6}$"),
+            name("lad22nm", "ltla22_name"),
+        ),
+        description="ONS LSOA 2011 -> LSOA 2021 best-fit lookup with change codes (U unchanged, S split, "
+        "M merged, X irregular) and LAD 2022 (E&W)",
+    ),
+    TableSpec(
+        "census21_disability_lsoa21",
+        Col("lsoa21cd", ("lsoa21_code",), kind="code", pattern=PATTERNS["lsoa_ew"]),
+        "lsoa21",
+        rows=71_344,
+        unique_code=False,
+        columns=(
+            name("disability"),
+            Col("n", (), kind="int", min=0),
+            Col("total_residents", (), kind="int", min=0),
+            Col("prop", (), min=0, max=1),
+        ),
+        description="Census 2021 TS038 disability by LSOA 2021 (long format; total residents repeated)",
+    ),
+    TableSpec(
+        "pcon19_names",
+        _gss("pcon19cd", "E14"),
+        "pcon19",
+        rows=533,
+        keep_prefix="E",
+        columns=(_nm("pcon19nm"),),
+        description="Westminster constituency names and codes (2010-2024 boundaries); the 533 English seats",
+    ),
+    TableSpec(
+        "lookup_oa11_wd17_derived",
+        Col("oa11cd", (), kind="code", pattern=PATTERNS["oa"]),
+        "oa11",
+        rows=171_372,
+        columns=(
+            lsoa_code(),
+            _gss("wd17cd", "E05"),
+            _nm("wd17nm"),
+            _gss("lad17cd", "E0[6789]"),
+            _nm("method"),
+            _nm("ward_polygon_vintage", nullable=True),
+        ),
+        description="OA 2011 -> ward Dec 2017, derived by centroid-in-polygon (not the ONS file)",
+    ),
+    TableSpec(
+        "census2011_oa11_residents",
+        Col("oa11cd", (), kind="code", pattern=r"^[EW]00\d{6}$"),
+        "oa11",
+        rows=181_408,
+        columns=(Col("usual_residents_2011", (), kind="int", min=0),),
+        description="Census 2011 KS101EW usual residents by OA (E&W)",
+    ),
+    TableSpec(
+        "drkane_lsoa_latlong",
+        Col("lsoacd", (), kind="code"),
+        "lsoa11+21",
+        rows=48_424,
+        columns=(Col("latitude", (), min=49, max=61), Col("longitude", (), min=-9, max=2.5)),
+        description="LSOA 2011 and 2021 centroids (UK)",
+    ),
+]
+SPECS.update({s.dataset: s for s in LOOKUPS})
+
+
 def spec_for(dataset_id: str) -> TableSpec:
     from leftbehind.errors import DataError
 
