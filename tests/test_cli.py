@@ -125,3 +125,61 @@ def test_help_does_not_import_heavy_libraries():
 def test_version():
     res = runner.invoke(app, ["--version"])
     assert res.exit_code == 0 and res.output.startswith("leftbehind ")
+
+
+AGG_COLUMNS = [
+    "area_code",
+    "area_name",
+    "population",
+    "average_score",
+    "average_rank",
+    "extent",
+    "local_concentration",
+    "proportion",
+    "rank_average_score",
+    "rank_average_rank",
+    "rank_extent",
+    "rank_local_concentration",
+    "rank_proportion",
+]
+
+
+@pytest.mark.parametrize(
+    ("index", "to", "population", "areas"),
+    [
+        ("imd2019", "wd17", "mid2019", 7_427),
+        ("imd2015", "lad19", "mid2015", 317),
+        ("iod2025", "lad24", None, 296),
+        ("cni2023", "region", None, 9),
+        ("imd2019", "pcon17", "mid2020", 533),
+        ("imd2019", "wd19", "census2011", 7_180),
+    ],
+)
+def test_aggregate_command(shared_data, tmp_path, index, to, population, areas):
+    out = tmp_path / "agg.csv"
+    args = ["aggregate", "--index", index, "--to", to, "--out", str(out), "--data", str(shared_data)]
+    res = runner.invoke(app, args + (["--population", population] if population else []))
+    assert res.exit_code == 0, res.output
+    t = pd.read_csv(out)
+    assert list(t.columns[: len(AGG_COLUMNS)]) == AGG_COLUMNS
+    assert len(t) == areas and t["area_code"].is_unique
+    assert "population" in res.output and "rank_* 1 = most deprived" in res.output
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--index", "imd2099", "--to", "wd17"], "unknown index 'imd2099'"),
+        (["--index", "imd2019", "--to", "msoa"], "unknown target geography 'msoa'"),
+        (["--index", "iod2025", "--to", "wd17"], "unknown target geography 'wd17' for LSOA 2021"),
+        (["--index", "iod2025", "--to", "lad24", "--population", "mid2019"], "is at LSOA11, but this index is"),
+        (["--index", "imd2019", "--to", "wd17", "--population", "mid2099"], "unknown population base"),
+        (["--index", "imd2019", "--to", "pcon17", "--split", "coin"], "unknown split rule"),
+    ],
+)
+def test_aggregate_bad_arguments(shared_data, tmp_path, args, fragment):
+    out = tmp_path / "agg.csv"
+    res = runner.invoke(app, ["aggregate", *args, "--out", str(out), "--data", str(shared_data)])
+    assert res.exit_code == 2
+    assert fragment in res.output and "Traceback" not in res.output
+    assert not out.exists()

@@ -275,6 +275,88 @@ def index_build(
     _print_fit(con, s, fit, res)
 
 
+# ---------------------------------------------------------------- aggregate
+
+
+@app.command("aggregate")
+@guarded
+def aggregate_cmd(
+    index: Annotated[
+        str, typer.Option("--index", help="imd2019 | imd2015 | iod2025 | cni2023 | imd2019_income | imd2019_employment")
+    ],
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            help="LSOA 2011 indices: wd17 | wd19 | lad19 | lad24 | region | pcon17; LSOA 2021 indices: lad24 | region",
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", help="CSV to write, one row per area.")],
+    population: Annotated[
+        str | None,
+        typer.Option(
+            "--population",
+            help="Weights: mid2015 | mid2019 | mid2020 | census2011 (LSOA 2011 indices, default "
+            "mid2019); census2021 (LSOA 2021 indices, the default and only choice).",
+        ),
+    ] = None,
+    split: Annotated[
+        str,
+        typer.Option(
+            "--split",
+            help="pcon17 only: a ward split between constituencies goes to "
+            "its largest piece (best_fit) or is shared by population (apportion).",
+        ),
+    ] = "best_fit",
+    data: DataDir = None,
+    no_verify: NoVerify = False,
+) -> None:
+    """Aggregate an LSOA-level index to larger areas with the six IoD summary measures."""
+    from leftbehind.errors import UsageError
+    from leftbehind.geography.aggregate import aggregate
+    from leftbehind.geography.lookups import lsoa21_to_area, lsoa_to_area
+    from leftbehind.geography.population import BASES, DENOMINATOR, check_base, lsoa_population
+    from leftbehind.indices.values import index_info, small_area_values
+    from leftbehind.io import write_csv
+
+    if out.suffix.lower() != ".csv":
+        raise UsageError(f"--out must be a .csv file, got {out}", hint="e.g. --out wards.csv")
+    info = index_info(index)
+    base = population or ("mid2019" if info.geography == "lsoa11" else "census2021")
+    check_base(base, info.geography)
+    verify = not no_verify
+    vals = small_area_values(index, data, verify=verify)
+    pop = lsoa_population(base, data)
+    pop_col = DENOMINATOR.get(info.measure, "pop_total")
+    if pop_col not in pop.columns:
+        raise UsageError(
+            f"population base {base} has no {pop_col} (needed for {index})", hint="use mid2015, mid2019 or mid2020"
+        )
+    vals = vals.merge(pop[[info.code, pop_col]].rename(columns={pop_col: "population"}), on=info.code, how="left")
+    if vals["population"].isna().any():
+        miss = vals.loc[vals["population"].isna(), info.code]
+        raise UsageError(f"{len(miss):,} LSOAs of {index} have no {base} population (first {miss.iloc[0]})")
+    if info.geography == "lsoa11":
+        mapping = lsoa_to_area(to, data, split=split, population=pop if base != "census2011" else None)
+    else:
+        mapping = lsoa21_to_area(to, data)
+    result = aggregate(vals, mapping, code=info.code, count="count" if "count" in vals.columns else None)
+    write_csv(result, out, float_format="%.6f")
+    con = _console()
+    con.print(
+        f"wrote {out}: {len(result):,} areas ({to}) from {len(vals):,} {info.geography.upper()} of {info.title} "
+        f"({info.edition}); population {base} ({BASES[base][2]}, column {pop_col}), "
+        f"total {result['population'].sum():,.0f} people"
+    )
+    con.print(
+        f"measures: average_score ({info.score_unit}), average_rank (mean LSOA rank, most deprived = "
+        f"{len(vals):,}), extent (share of people, 0-1), local_concentration (rank), proportion (share of LSOAs in "
+        "the national most deprived 10%, 0-1)"
+        + (", scale (people)" if "scale" in result.columns else "")
+        + "; rank_* 1 = most deprived"
+    )
+
+
 # ---------------------------------------------------------------- run
 
 
