@@ -31,6 +31,9 @@ def test_run_writes_every_index_and_a_summary(shared_data, tmp_path):
         assert list(t.columns[:4]) == ["area_code", "score", "rank", "decile"]
         assert len(t) == info["areas"] and t["area_code"].is_unique
     assert summary["indices"]["cni2019"]["areas"] == 7_433
+    for index in ("imd2019", "imd2015"):
+        w = pd.read_csv(out / summary["ward_imd"][index]["file"])
+        assert len(w) == 7_433 and len(summary["ward_imd"][index]["wards_without_imd"]) == 12
     assert "leftbehind_version" in summary
     assert "Community Needs Index, OCSI for Local Trust" in res.output  # cited, not presented as open data
 

@@ -388,10 +388,15 @@ def _print_run_table(con, results) -> None:
 @guarded
 def run(
     out: Annotated[Path, typer.Option("--out", help="Output folder (replaced atomically).")] = Path("out"),
+    population: Annotated[
+        str,
+        typer.Option("--population", help="Population weights for ward IMD: mid2015 | mid2019 | mid2020 | census2011."),
+    ] = "mid2019",
     data: DataDir = None,
     no_verify: NoVerify = False,
 ) -> None:
-    """The main job: rebuild every shipped index, check each against the published values, write DIR."""
+    """The main job: rebuild every shipped index and check it against the published values; ward IMD for the
+    7,433 CNI wards from IMD 2019 and IMD 2015; write DIR."""
     from rich.progress import Progress
 
     from leftbehind.indices.spec import shipped_specs
@@ -401,14 +406,37 @@ def run(
     names = shipped_specs()
     results = []
     with Progress(console=con, transient=True) as bar:
-        task = bar.add_task("rebuilding indices", total=len(names))
+        from leftbehind.geography.population import check_base
+
+        check_base(population, "lsoa11")
+        task = bar.add_task("rebuilding indices", total=len(names) + 2)
         for name in names:
             bar.update(task, description=f"rebuilding {name}")
             results.append(_build(name, data, not no_verify))
             bar.advance(task)
+        from leftbehind.geography.wards import ward_imd
+
+        wards = {}
+        for index in ("imd2019", "imd2015"):
+            bar.update(task, description=f"ward IMD from {index}")
+            wards[index] = ward_imd(index, population, data)
     with atomic_dir(out) as tmp:
         (tmp / "indices").mkdir()
-        summary = {"leftbehind_version": __version__, "options": {"verify": not no_verify}, "indices": {}}
+        (tmp / "ward_imd").mkdir()
+        summary = {
+            "leftbehind_version": __version__,
+            "options": {"verify": not no_verify, "population": population},
+            "indices": {},
+            "ward_imd": {},
+        }
+        for index, w in wards.items():
+            w.to_csv(tmp / "ward_imd" / f"{index}.csv", index=False, float_format="%.6f")
+            summary["ward_imd"][index] = {
+                "file": f"ward_imd/{index}.csv",
+                "wards": len(w),
+                "wards_without_imd": w.loc[w["note"] != "", "ward_code"].tolist(),
+                "population_base": population,
+            }
         for spec, built, fit, res in results:
             built.to_csv(tmp / "indices" / f"{spec.name}.csv", index=False, float_format="%.6f")
             summary["indices"][spec.name] = {
@@ -423,7 +451,15 @@ def run(
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=float), encoding="utf-8")
     _print_run_table(con, results)
     failed = [s.name for s, _, f, _ in results if not f.passed]
-    con.print(f"wrote {out}/summary.json and {len(results)} index tables under {out}/indices/")
+    for index, w in wards.items():
+        con.print(
+            f"ward IMD ({index}, {population} population weights): {int(w['average_score'].notna().sum()):,} of "
+            f"{len(w):,} CNI wards; {int((w['note'] != '').sum())} have no best-fit LSOA and no IMD "
+            "(listed with a note)"
+        )
+    con.print(
+        f"wrote {out}/summary.json, {len(results)} index tables under {out}/indices/ and ward IMD under {out}/ward_imd/"
+    )
     if failed:
         con.print(
             f"[bold red]{len(failed)} index rebuild(s) did not match the published values:[/] {', '.join(failed)}"
