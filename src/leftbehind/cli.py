@@ -6,7 +6,6 @@ Heavy libraries (pandas, scipy, pandera, pooch) are imported inside the commands
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -360,13 +359,13 @@ def aggregate_cmd(
 # ---------------------------------------------------------------- run
 
 
-def _print_run_table(con, results) -> None:
+def _print_run_table(con, fits) -> None:
     from rich.table import Table
 
     t = Table(title="Indices rebuilt from published components, compared with the published values")
     for c in ("index", "edition", "areas", "score max |diff| (index points)", "rank = published", "checks"):
         t.add_column(c)
-    for spec, built, fit, _res in results:
+    for spec, built, fit, _res in fits:
         f = fit.figures
         t.add_row(
             spec.name,
@@ -377,89 +376,132 @@ def _print_run_table(con, results) -> None:
             "[green]pass[/]" if fit.passed else "[bold red]FAIL[/]",
         )
     con.print(t)
-    inputs = sorted({(r.dataset.id, r.dataset.edition, r.sha256[:12], r.dataset.licence) for *_, r in results})
-    con.print("inputs: " + "; ".join(f"{i} ({e}, sha256 {h}…)" for i, e, h, _ in inputs))
-    closed = sorted({r.dataset.attribution for *_, r in results if not r.dataset.is_open_data})
-    if closed:
-        con.print("not open data, cite: " + "; ".join(closed))
+
+
+def _print_results(con, results, out: Path) -> None:
+    from rich.table import Table
+
+    from leftbehind.analysis.leftbehind import GROUP_LABELS
+
+    s = results.summary
+    o = results.options
+    t = Table(
+        title=f"CNI 2019 wards by group (IMD {o.imd}, ward IMD {o.ward_imd} via {o.lookup} route, "
+        f"{o.population} weights; top {o.threshold:.0%} = rank <= {s['cut_off']['cutoff_rank']})"
+    )
+    t.add_column("group")
+    t.add_column("wards", justify="right")
+    t.add_column(f"residents ({o.residents})", justify="right")
+    for g, v in s["groups"].items():
+        t.add_row(GROUP_LABELS[g], f"{v['wards']:,}", f"{v['population']:,}")
+    con.print(t)
+    if s.get("diagnostics"):
+        d = s["diagnostics"]
+        con.print(
+            f"against the published 2020 list ({d['published']} wards): matched {d['matched']}, missed "
+            f"{d['missed']}, extra {d['extra']}; precision {d['precision']:.3f}, recall {d['recall']:.3f}, "
+            f"F1 {d['f1']:.3f} (every difference in {out}/diagnostics.csv)"
+        )
+    pc = Table(title="Our figures beside the published ones")
+    for c in ("check", "ours", "published", "difference", "unit"):
+        pc.add_column(c)
+    for r in s["published_checks"]:
+        pc.add_row(r["check"], f"{r['ours']:,.1f}", f"{r['published']:,.1f}", f"{r['difference']:+,.1f}", r["unit"])
+    con.print(pc)
+    con.print(
+        "cite: Community Needs Index, OCSI for Local Trust (2019) - not open data; English Indices of "
+        "Deprivation (MHCLG), ONS geography and population (Open Government Licence v3.0)"
+    )
 
 
 @app.command("run")
 @guarded
 def run(
     out: Annotated[Path, typer.Option("--out", help="Output folder (replaced atomically).")] = Path("out"),
+    imd: Annotated[
+        str, typer.Option("--imd", help="IMD edition for the ward IMD: 2019 (the 2020 list) or 2015 (the 2019 list).")
+    ] = "2019",
     population: Annotated[
+        str, typer.Option("--population", help="Weights for the ward IMD: census2011 | mid2015 | mid2019 | mid2020.")
+    ] = "census2011",
+    ward_imd: Annotated[
         str,
-        typer.Option("--population", help="Population weights for ward IMD: mid2015 | mid2019 | mid2020 | census2011."),
+        typer.Option(
+            "--ward-imd",
+            help="Ward IMD measure: pop_mean | mean | avg_rank | proportion | extent | local_concentration.",
+        ),
+    ] = "pop_mean",
+    threshold: Annotated[
+        float, typer.Option("--threshold", help="Top share on both indices: rank <= floor(threshold x 7,433).")
+    ] = 0.10,
+    lookup: Annotated[
+        str,
+        typer.Option(
+            "--lookup",
+            help="Small areas to wards: oa (Output Areas, derived OA->WD17 "
+            "lookup) | best_fit (ONS LSOA->WD17 best fit).",
+        ),
+    ] = "oa",
+    residents: Annotated[
+        str,
+        typer.Option(
+            "--residents", help="Population reported for wards and groups: mid2019 | mid2020 | mid2015 | census2011."
+        ),
     ] = "mid2019",
+    replicates: Annotated[
+        int, typer.Option("--replicates", help="Bootstrap resamples for the outcome intervals.")
+    ] = 1000,
+    skip_indices: Annotated[
+        bool, typer.Option("--skip-indices", help="Do not rebuild and check the shipped indices.")
+    ] = False,
     data: DataDir = None,
     no_verify: NoVerify = False,
 ) -> None:
-    """The main job: rebuild every shipped index and check it against the published values; ward IMD for the
-    7,433 CNI wards from IMD 2019 and IMD 2015; write DIR."""
-    from rich.progress import Progress
+    """The main job: classify every CNI 2019 ward, compare outcomes, explain the differences from the published
+    list, and write DIR (wards, outcomes, diagnostics, breakdowns, summary.json, SQLite)."""
+    from pydantic import ValidationError
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from leftbehind.indices.spec import shipped_specs
-    from leftbehind.io import atomic_dir
+    from leftbehind.analysis.pipeline import Options, run_pipeline
+    from leftbehind.data.sources import set_verify_default
+    from leftbehind.errors import UsageError
+    from leftbehind.report.tables import write_results
 
-    con = _console()
-    names = shipped_specs()
-    results = []
-    with Progress(console=con, transient=True) as bar:
-        from leftbehind.geography.population import check_base
-
-        check_base(population, "lsoa11")
-        task = bar.add_task("rebuilding indices", total=len(names) + 2)
-        for name in names:
-            bar.update(task, description=f"rebuilding {name}")
-            results.append(_build(name, data, not no_verify))
-            bar.advance(task)
-        from leftbehind.geography.wards import ward_imd
-
-        wards = {}
-        for index in ("imd2019", "imd2015"):
-            bar.update(task, description=f"ward IMD from {index}")
-            wards[index] = ward_imd(index, population, data)
-    with atomic_dir(out) as tmp:
-        (tmp / "indices").mkdir()
-        (tmp / "ward_imd").mkdir()
-        summary = {
-            "leftbehind_version": __version__,
-            "options": {"verify": not no_verify, "population": population},
-            "indices": {},
-            "ward_imd": {},
-        }
-        for index, w in wards.items():
-            w.to_csv(tmp / "ward_imd" / f"{index}.csv", index=False, float_format="%.6f")
-            summary["ward_imd"][index] = {
-                "file": f"ward_imd/{index}.csv",
-                "wards": len(w),
-                "wards_without_imd": w.loc[w["note"] != "", "ward_code"].tolist(),
-                "population_base": population,
-            }
-        for spec, built, fit, res in results:
-            built.to_csv(tmp / "indices" / f"{spec.name}.csv", index=False, float_format="%.6f")
-            summary["indices"][spec.name] = {
-                "title": spec.title,
-                "edition": spec.edition,
-                "geography": spec.geography,
-                "areas": len(built),
-                "file": f"indices/{spec.name}.csv",
-                "fit": fit.as_dict(),
-                "input": res.provenance(),
-            }
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=float), encoding="utf-8")
-    _print_run_table(con, results)
-    failed = [s.name for s, _, f, _ in results if not f.passed]
-    for index, w in wards.items():
-        con.print(
-            f"ward IMD ({index}, {population} population weights): {int(w['average_score'].notna().sum()):,} of "
-            f"{len(w):,} CNI wards; {int((w['note'] != '').sum())} have no best-fit LSOA and no IMD "
-            "(listed with a note)"
+    try:
+        opts = Options(
+            imd=imd,
+            population=population,
+            ward_imd=ward_imd,
+            threshold=threshold,
+            lookup=lookup,
+            residents=residents,
+            replicates=replicates,
+            indices=not skip_indices,
         )
+    except ValidationError as exc:
+        e = exc.errors()[0]
+        field = e["loc"][0] if e["loc"] else "option"
+        flag = {"ward_imd": "--ward-imd"}.get(str(field), f"--{field}")
+        raise UsageError(
+            f"{flag}: {e['msg']} (got {e.get('input')!r})", hint="see `leftbehind run --help` for the allowed values"
+        ) from None
+    set_verify_default(not no_verify)
+    con = _console()
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=con, transient=True
+    ) as bar:
+        task = bar.add_task("loading", total=None)
+        results = run_pipeline(opts, data, progress=lambda what: bar.update(task, description=what))
+        bar.update(task, description=f"writing {out}")
+        files = write_results(results, out)
+    if results.fits:
+        _print_run_table(con, results.fits)
+    _print_results(con, results, out)
     con.print(
-        f"wrote {out}/summary.json, {len(results)} index tables under {out}/indices/ and ward IMD under {out}/ward_imd/"
+        f"wrote {len(files)} files to {out}/ (wards.csv, outcomes.csv, diagnostics.csv, breakdowns/, "
+        "summary.json, leftbehind.sqlite ...)"
     )
+    failed = [s.name for s, _, f, _ in results.fits if not f.passed]
     if failed:
         con.print(
             f"[bold red]{len(failed)} index rebuild(s) did not match the published values:[/] {', '.join(failed)}"

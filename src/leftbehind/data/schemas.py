@@ -554,7 +554,58 @@ LOOKUPS = [
         description="LSOA 2011 and 2021 centroids (UK)",
     ),
 ]
-SPECS.update({s.dataset: s for s in LOOKUPS})
+INDICATORS = [
+    TableSpec(
+        "lookup_oa11_lsoa11",
+        Col("oa11cd", (), kind="code", pattern=PATTERNS["oa"]),
+        "oa11",
+        rows=171_372,
+        keep_prefix="E00",
+        columns=(
+            lsoa_code(),
+            Col("msoa11cd", (), kind="code", pattern=PATTERNS["msoa"]),
+            Col("lad17cd", (), kind="code", pattern=PATTERNS["lad"]),
+            Col("oac11cd", (), kind="str"),
+            Col("oac11nm", (), kind="str"),
+            Col("rgn11cd", (), kind="code", pattern=PATTERNS["region"]),
+            Col("rgn11nm", (), kind="str"),
+        ),
+        description="ONS OA 2011 -> LSOA -> MSOA -> LAD (Dec 2017) with 2011 area classifications; England rows "
+        "of the GB file",
+    ),
+    TableSpec(
+        "jobs_at_risk_msoa11",
+        Col("msoa11cd", ("msoa_code",), kind="code", pattern=PATTERNS["msoa"]),
+        "msoa11",
+        rows=6_791,
+        columns=(
+            Col("msoa11nm", ("msoa_name",), kind="str"),
+            Col("msoa_hcl_name", ("msoa_new_name",), kind="str", required=False),
+            Col(
+                "jobs_arts_recreation_rate",
+                ("jobs_in_arts_entertainment_recreation_and_other_services_rate",),
+                min=0,
+                max=100,
+            ),
+            Col("jobs_hospitality_rate", ("jobs_in_accommodation_and_food_services_hospitality_rate",), min=0, max=100),
+            Col("jobs_retail_rate", ("jobs_in_retail_rate",), min=0, max=100),
+        ),
+        description="OCSI: share of jobs (%) in arts & recreation, hospitality and retail by MSOA (BRES 2018)",
+    ),
+    TableSpec(
+        "ruc11_lsoa11",
+        lsoa_code("lsoa11", ew=True),
+        "lsoa11",
+        rows=34_753,
+        columns=(
+            Col("ruc11cd", ("ruc11_code",), kind="code", pattern=r"^[A-E][12]$"),
+            Col("urban_rural", ("ruc",), kind="str"),
+            Col("ruc11nm", ("classification",), kind="str"),
+        ),
+        description="ONS/Defra 2011 rural-urban classification of LSOAs (E&W)",
+    ),
+]
+SPECS.update({s.dataset: s for s in LOOKUPS + INDICATORS})
 
 
 def spec_for(dataset_id: str) -> TableSpec:

@@ -28,6 +28,14 @@ ENV_CACHE = "LEFTBEHIND_CACHE"
 ENV_SEARCH_SHARED = "LEFTBEHIND_SEARCH_SHARED"  # "0" turns off step 2 (used by tests)
 
 _PROJECT_ROOT = Path(__file__).resolve().parents[3]
+_VERIFY_DEFAULT = [True]
+
+
+def set_verify_default(verify: bool) -> None:
+    """Process-wide default for checksum verification (the CLI's ``--no-verify``)."""
+    _VERIFY_DEFAULT[0] = bool(verify)
+
+
 _HASHES: dict[tuple[str, int, int], str] = {}
 
 
@@ -171,7 +179,7 @@ def resolve(
     dataset: str | Dataset,
     data_dir: str | Path | None = None,
     *,
-    verify: bool = True,
+    verify: bool | None = None,
     allow_download: bool = True,
     catalogue: Catalogue | None = None,
 ) -> Resolved:

@@ -1,9 +1,20 @@
 """Ward-level IMD for the Community Needs Index wards (December 2017 wards, WD17).
 
-:func:`ward_imd` aggregates an LSOA-level IMD to the 7,433 CNI 2019 wards through the ONS
-LSOA11→WD17 best-fit lookup and returns one row per CNI ward — including the 12 wards that
-no LSOA is best-fitted to, which get no IMD and say why in ``note``. Ranks are among the CNI
-wards that have a value (1 = most deprived).
+No publisher states how the ward IMD behind the 'left behind' list was built, so the route
+from small areas to wards is a choice (see docs/ward-imd.md for the search):
+
+``route="oa"`` (default)
+    every 2011 Output Area takes its LSOA's IMD score and rank and is weighted by its own
+    population; OAs go to wards by the derived OA→WD17 lookup (centroid in polygon). With the
+    ``census2011`` base the weight is the OA's Census 2011 residents; with another base the
+    LSOA's population is shared among its OAs in proportion to their 2011 residents.
+``route="best_fit"``
+    every LSOA goes whole to its ONS best-fit WD17 ward.
+
+``measure`` picks the ward value that is ranked: ``pop_mean`` (population-weighted mean
+score), ``mean`` (unweighted mean over the small areas), ``avg_rank``, ``extent``,
+``local_concentration`` or ``proportion`` (the IoD summary measures). Every CNI ward gets a
+row; wards that the route gives no small area keep a row with no value and a ``note``.
 """
 
 from __future__ import annotations
@@ -11,47 +22,126 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from leftbehind.errors import UsageError
 from leftbehind.geography.aggregate import MEASURES, aggregate
-from leftbehind.geography.lookups import lsoa11_to_ward
-from leftbehind.geography.population import lsoa_population
+from leftbehind.geography.population import check_base, lsoa_population
 from leftbehind.indices.transforms import deciles, rank_areas
 from leftbehind.indices.values import index_info, small_area_values
 
-NO_LSOA_NOTE = "no LSOA 2011 is best-fitted to this ward in the ONS LSOA11->WD17 lookup, so it has no IMD"
+ROUTES = ("oa", "best_fit")
+WARD_MEASURES = {
+    "pop_mean": "average_score",
+    "mean": "average_score",
+    "avg_rank": "average_rank",
+    "extent": "extent",
+    "local_concentration": "local_concentration",
+    "proportion": "proportion",
+}
+NOTES = {
+    "best_fit": "no LSOA 2011 is best-fitted to this ward in the ONS LSOA11->WD17 lookup, so it has no IMD",
+    "oa": "no 2011 Output Area is assigned to this ward by the derived OA11->WD17 lookup, so it has no IMD",
+}
+NO_LSOA_NOTE = NOTES["best_fit"]
 
 
-def ward_imd(index: str = "imd2019", population: str = "mid2019", data=None) -> pd.DataFrame:
-    """``ward_code, ward_name, population, <measures>, rank_<measures>, n_lsoa, note`` for the CNI wards."""
+def check_options(route: str, measure: str) -> None:
+    if route not in ROUTES:
+        raise UsageError(f"unknown ward lookup route {route!r}", hint="use oa or best_fit")
+    if measure not in WARD_MEASURES:
+        raise UsageError(f"unknown ward IMD measure {measure!r}", hint="use one of: " + ", ".join(WARD_MEASURES))
+
+
+def lsoa_ward_shares(route: str = "oa", data=None) -> pd.DataFrame:
+    """``lsoa11cd, wd17cd, share``: the share of each LSOA's people in each ward (Census 2011 OA
+    residents for the OA route; 1 for the best-fit route). Shares of an LSOA add up to 1."""
     from leftbehind.data import load
 
+    if route == "best_fit":
+        lk = load("lookup_lsoa11_wd17", data)
+        lk = lk[lk["lsoa11cd"].str.startswith("E")]
+        return pd.DataFrame({"lsoa11cd": lk["lsoa11cd"].to_numpy(), "wd17cd": lk["wd17cd"].to_numpy(), "share": 1.0})
+    oa = _oa_table(data)
+    g = oa.groupby(["lsoa11cd", "wd17cd"], sort=True)["residents"].sum().reset_index()
+    g["share"] = g["residents"] / g.groupby("lsoa11cd")["residents"].transform("sum")
+    return g[["lsoa11cd", "wd17cd", "share"]]
+
+
+def _oa_table(data) -> pd.DataFrame:
+    from leftbehind.data import load
+
+    oa = load("lookup_oa11_wd17_derived", data)[["oa11cd", "lsoa11cd", "wd17cd"]]
+    res = load("census2011_oa11_residents", data)
+    oa = oa.merge(res, on="oa11cd", how="left", validate="one_to_one")
+    if oa["usual_residents_2011"].isna().any():  # pragma: no cover - the mirror is complete
+        raise UsageError("some English OAs have no Census 2011 population")
+    return oa.rename(columns={"usual_residents_2011": "residents"})
+
+
+def small_areas_for_wards(index: str, route: str, population: str, data=None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """(values, mapping, code column) for :func:`aggregate` on the chosen route."""
     info = index_info(index)
     if info.geography != "lsoa11":
-        from leftbehind.errors import UsageError
-
         raise UsageError(
             f"ward IMD needs an LSOA 2011 index (CNI wards are WD17); {index} is at LSOA 2021",
             hint="use imd2019 or imd2015",
         )
-    cni = load("cni2019_wards", data)[["wd17cd", "wd17nm"]]
+    check_base(population, "lsoa11")
     vals = small_area_values(index, data)
-    pop = lsoa_population(population, data)
-    vals = vals.merge(pop[["lsoa11cd", "pop_total"]], on="lsoa11cd", how="left").rename(
-        columns={"pop_total": "population"}
-    )
-    m = lsoa11_to_ward("wd17", data)
-    mapping = pd.DataFrame({"lsoa11cd": m["lsoa11cd"], "area_code": m["wd17cd"], "area_name": m["wd17nm"]})
-    agg = aggregate(vals, mapping, areas=cni["wd17cd"])
+    if route == "best_fit":
+        pop = lsoa_population(population, data)[["lsoa11cd", "pop_total"]]
+        v = vals.merge(pop, on="lsoa11cd", how="left").rename(columns={"pop_total": "population"})
+        m = lsoa_ward_shares("best_fit", data).rename(columns={"wd17cd": "area_code", "share": "weight"})
+        return v, m, "lsoa11cd"
+    oa = _oa_table(data).merge(vals, on="lsoa11cd", how="left")
+    if population == "census2011":
+        oa["population"] = oa["residents"].astype("float64")
+    else:
+        pop = lsoa_population(population, data).set_index("lsoa11cd")["pop_total"]
+        share = oa["residents"] / oa.groupby("lsoa11cd")["residents"].transform("sum")
+        oa["population"] = share * oa["lsoa11cd"].map(pop)
+    v = oa[["oa11cd", "score", "rank", "population"]]
+    m = oa[["oa11cd", "wd17cd"]].rename(columns={"wd17cd": "area_code"})
+    return v, m, "oa11cd"
+
+
+def ward_imd(
+    index: str = "imd2019",
+    population: str = "census2011",
+    data=None,
+    *,
+    route: str = "oa",
+    measure: str = "pop_mean",
+) -> pd.DataFrame:
+    """One row per CNI ward: ``ward_code, ward_name, imd_score, imd_rank, population`` then every
+    summary measure with its rank, ``n_small_areas`` and ``note``.
+
+    ``imd_score`` is the chosen measure's value and ``imd_rank`` its rank among the CNI wards
+    that have one (1 = most deprived, equal values share the lower rank).
+    """
+    from leftbehind.data import load
+
+    check_options(route, measure)
+    info = index_info(index)
+    cni = load("cni2019_wards", data)[["wd17cd", "wd17nm"]]
+    vals, mapping, code = small_areas_for_wards(index, route, population, data)
+    n = len(small_area_values(index, data))
+    if measure == "mean":
+        vals = vals.assign(population=1.0)
+    agg = aggregate(vals, mapping, code=code, n=n, areas=cni["wd17cd"])
     out = cni.rename(columns={"wd17cd": "ward_code", "wd17nm": "ward_name"}).merge(
-        agg.drop(columns=["area_name"]).rename(columns={"area_code": "ward_code", "n_small_areas": "n_lsoa"}),
-        on="ward_code",
-        how="left",
+        agg.drop(columns=["area_name"]).rename(columns={"area_code": "ward_code"}), on="ward_code", how="left"
     )
-    out["n_lsoa"] = out["n_lsoa"].fillna(0).astype("int64")
-    out["note"] = np.where(out["n_lsoa"] == 0, NO_LSOA_NOTE, "")
-    n = int(out["average_score"].notna().sum())
+    out["n_small_areas"] = out["n_small_areas"].fillna(0).astype("int64")
+    out["note"] = np.where(out["n_small_areas"] == 0, NOTES[route], "")
+    n_wards = int(out["average_score"].notna().sum())
     for mname in MEASURES:  # ranks among the CNI wards with a value
         r = rank_areas(out[mname].to_numpy(), out["ward_code"].to_numpy(), ties="min")
         out[f"rank_{mname}"] = pd.array(r, dtype="Int64")
-        out[f"decile_{mname}"] = pd.array(deciles(r, n), dtype="Int64")
-    out.attrs.update(index=index, population=population, edition=info.edition)
+        out[f"decile_{mname}"] = pd.array(deciles(r, n_wards), dtype="Int64")
+    col = WARD_MEASURES[measure]
+    out.insert(2, "imd_score", out[col])
+    out.insert(3, "imd_rank", out[f"rank_{col}"])
+    if measure == "mean":
+        out = out.drop(columns=["population"])
+    out.attrs.update(index=index, population=population, route=route, measure=measure, edition=info.edition)
     return out

@@ -1,0 +1,1 @@
+"""Analysis: the left-behind classification, outcomes, breakdowns and the main pipeline."""

@@ -1,0 +1,289 @@
+"""Outcomes by group: left-behind vs other deprived vs rest vs England.
+
+Small-area data are LSOA-level; each LSOA's people are shared among wards by the ward route's
+shares (:func:`leftbehind.geography.wards.lsoa_ward_shares`), and wards carry their group.
+
+* **Pooled rates** (numerator and denominator exist: the IoD2019 income, employment, IDACI and
+  IDAOPI numerators of File 8 over the File 6 mid-2015 denominators; people in rural LSOAs):
+  Σ numerator / Σ denominator, with a Wilson 95% interval; left-behind minus other-deprived
+  with Newcombe's hybrid score interval.
+* **Means** (every other File 8 indicator; jobs in at-risk sectors): population-weighted mean
+  (File 6 total population) with a 95% percentile bootstrap interval over wards (1,000
+  resamples, fixed seed); the difference from the replicate-wise difference of the two groups.
+
+One row per indicator × group (``left_behind``, ``other_deprived``, ``rest``, ``england``) and a
+``left_behind_minus_other_deprived`` row; every row states its unit, method, source and edition,
+and where the 2020 research published a figure, the published value and our difference.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from leftbehind.analysis.stats import bootstrap_ratios, newcombe_difference, percentile_interval, wilson
+
+SRC8 = "IoD2019 File 8 (MHCLG), File 6 mid-2015 population"
+POOLED = [
+    # key, label, numerator column, denominator column, unit, source
+    (
+        "income_deprived",
+        "People income-deprived (Income Domain)",
+        "income_domain_numerator",
+        "pop_total",
+        "% of all people",
+        SRC8,
+    ),
+    (
+        "employment_deprived",
+        "Working-age people employment-deprived (Employment Domain)",
+        "employment_domain_numerator",
+        "pop_working_age",
+        "% of working-age people (18-59/64)",
+        SRC8,
+    ),
+    (
+        "children_income_deprived",
+        "Children in income-deprived families (IDACI)",
+        "income_deprivation_affecting_children_index_idaci_numerator",
+        "pop_0_15",
+        "% of children aged 0-15",
+        SRC8,
+    ),
+    (
+        "older_income_deprived",
+        "Older people income-deprived (IDAOPI)",
+        "income_deprivation_affecting_older_people_index_idaopi_numerator",
+        "pop_60_plus",
+        "% of people aged 60+",
+        SRC8,
+    ),
+    (
+        "rural_population",
+        "People living in rural LSOAs",
+        "rural_people",
+        "pop_total",
+        "% of all people",
+        "ONS/Defra Rural-Urban Classification 2011; File 6 population",
+    ),
+]
+SCALE = "IoD2019 indicator scale as published (higher = more deprived)"
+MEANS = [
+    (
+        "staying_on_in_education_post_16_indicator",
+        "Not staying on in education after 16",
+        "proportion of 16-21s (IoD2019 indicator)",
+    ),
+    ("entry_to_higher_education_indicator", "Entry to higher education (IoD2019 indicator)", SCALE),
+    (
+        "adult_skills_and_english_language_proficiency_indicator",
+        "Adults with no or low qualifications or English proficiency",
+        "proportion of working-age adults (IoD2019 indicator)",
+    ),
+    ("years_of_potential_life_lost_indicator", "Years of potential life lost", SCALE),
+    ("comparative_illness_and_disability_ratio_indicator", "Comparative illness and disability ratio", SCALE),
+    ("acute_morbidity_indicator", "Acute morbidity", SCALE),
+    ("mood_and_anxiety_disorders_indicator", "Mood and anxiety disorders", SCALE),
+    ("road_distance_to_a_post_office_indicator_km", "Road distance to a post office", "km"),
+    ("road_distance_to_a_primary_school_indicator_km", "Road distance to a primary school", "km"),
+    (
+        "road_distance_to_general_store_or_supermarket_indicator_km",
+        "Road distance to a general store or supermarket",
+        "km",
+    ),
+    ("road_distance_to_a_gp_surgery_indicator_km", "Road distance to a GP surgery", "km"),
+    ("household_overcrowding_indicator", "Household overcrowding", "proportion of households (IoD2019 indicator)"),
+    ("homelessness_indicator_rate_per_1000_households", "Homelessness", "per 1,000 households"),
+    ("housing_affordability_indicator", "Housing affordability", SCALE),
+    ("housing_in_poor_condition_indicator", "Housing in poor condition", "proportion of dwellings (modelled)"),
+    ("houses_without_central_heating_indicator", "Houses without central heating", "proportion of houses"),
+    ("road_traffic_accidents_indicator", "Road traffic accidents involving injury", SCALE),
+    ("air_quality_indicator", "Air quality (emissions of four pollutants)", SCALE),
+]
+JOBS = [
+    ("jobs_at_risk_total", "Jobs in at-risk sectors (arts & recreation, hospitality, retail)"),
+    ("jobs_arts_recreation_rate", "Jobs in arts, entertainment, recreation and other services"),
+    ("jobs_hospitality_rate", "Jobs in accommodation and food services (hospitality)"),
+    ("jobs_retail_rate", "Jobs in retail"),
+]
+JOBS_SOURCE = "OCSI jobs in at-risk sectors by MSOA (BRES 2018), licence unclear; File 6 population weights"
+
+#: figures published by Local Trust / OCSI (2020), METHOD.md §5: (indicator, group) -> value (%)
+PUBLISHED = {
+    ("income_deprived", "left_behind"): 26.7,
+    ("income_deprived", "other_deprived"): 25.9,
+    ("children_income_deprived", "left_behind"): 34.0,
+    ("children_income_deprived", "england"): 17.1,
+}
+PUBLISHED_SOURCE = "Local Trust / OCSI, 'left behind' neighbourhoods research (2020)"
+NOTES = {
+    ("children_income_deprived", "england"): "File 8 suppresses IDACI numerators below 10 (4,553 LSOAs, counted "
+    "as 0 here), so our England rate is a little low; the published figure is the IoD's national rate",
+}
+GROUPS_OUT = ("left_behind", "other_deprived", "rest", "england")
+
+
+def lsoa_indicators(data=None) -> pd.DataFrame:
+    """One row per English LSOA 2011: File 6 denominators, File 8 indicators, jobs at risk
+    (the LSOA's MSOA rate) and ``rural_people`` (the population if the LSOA is rural, else 0)."""
+    from leftbehind.data import load
+
+    f6 = load("imd2019_file6", data)[["lsoa11cd", "pop_total", "pop_working_age", "pop_0_15", "pop_60_plus"]]
+    f8 = load("imd2019_file8", data)
+    t = f6.merge(f8, on="lsoa11cd", how="left", validate="one_to_one")
+    msoa = load("lookup_oa11_lsoa11", data)[["lsoa11cd", "msoa11cd"]].drop_duplicates("lsoa11cd")
+    jobs = load("jobs_at_risk_msoa11", data)
+    jobs = jobs.assign(
+        jobs_at_risk_total=jobs[["jobs_arts_recreation_rate", "jobs_hospitality_rate", "jobs_retail_rate"]].sum(axis=1)
+    )
+    t = t.merge(msoa, on="lsoa11cd", how="left").merge(
+        jobs[["msoa11cd", *(k for k, _ in JOBS)]], on="msoa11cd", how="left"
+    )
+    ruc = load("ruc11_lsoa11", data)[["lsoa11cd", "urban_rural"]]
+    t = t.merge(ruc, on="lsoa11cd", how="left")
+    t["rural_people"] = np.where(t["urban_rural"].eq("Rural"), t["pop_total"], 0.0)
+    for num, _den in ((p[2], p[3]) for p in POOLED):
+        t[num] = t[num].fillna(0.0)  # suppressed File 8 numerators are small counts
+    return t
+
+
+def outcomes(
+    shares: pd.DataFrame,
+    ward_groups: pd.Series,
+    lsoa: pd.DataFrame,
+    *,
+    replicates: int = 1000,
+    seed: int = 20200901,
+) -> pd.DataFrame:
+    """Outcome table (long): see the module docstring.
+
+    ``shares``: ``lsoa11cd, wd17cd, share``; ``ward_groups``: group by ward code (wards not in
+    it count for England only); ``lsoa``: :func:`lsoa_indicators`.
+    """
+    s = shares.merge(lsoa, on="lsoa11cd", how="inner")
+    ward_idx, wards = pd.factorize(s["wd17cd"], sort=True)
+    k = len(wards)
+    share = s["share"].to_numpy()
+    pop = s["pop_total"].to_numpy(dtype="float64") * share
+
+    def by_ward(values: np.ndarray) -> np.ndarray:
+        return np.bincount(ward_idx, weights=values, minlength=k)
+
+    grp = pd.Series(ward_groups).reindex(wards).to_numpy()
+    members = {g: grp == g for g in GROUPS_OUT if g != "england"}
+    members["england"] = np.ones(k, dtype=bool)
+    ward_pop = by_ward(pop)
+    rows = []
+
+    # pooled rates
+    for key, label, num, den, unit, source in POOLED:
+        kw = by_ward(s[num].to_numpy(dtype="float64") * share)
+        nw = by_ward(s[den].to_numpy(dtype="float64") * share)
+        tot = {g: (kw[m].sum(), nw[m].sum()) for g, m in members.items()}
+        for g in GROUPS_OUT:
+            p, lo, hi = wilson(*tot[g])
+            rows.append(
+                _row(
+                    key,
+                    label,
+                    unit,
+                    "pooled rate; Wilson 95% CI",
+                    g,
+                    100 * p,
+                    100 * lo,
+                    100 * hi,
+                    members[g],
+                    ward_pop,
+                    source,
+                )
+            )
+        d, lo, hi = newcombe_difference(*tot["left_behind"], *tot["other_deprived"])
+        rows.append(
+            _row(
+                key,
+                label,
+                "percentage points",
+                "difference of pooled rates; Newcombe 95% CI",
+                "left_behind_minus_other_deprived",
+                100 * d,
+                100 * lo,
+                100 * hi,
+                None,
+                ward_pop,
+                source,
+            )
+        )
+
+    # population-weighted means, bootstrap over wards
+    mean_specs = [(c, lab, unit, SRC8.split(",")[0]) for c, lab, unit in MEANS] + [
+        (c, lab, "% of jobs (OCSI rate)", JOBS_SOURCE) for c, lab in JOBS
+    ]
+    cols = [c for c, *_ in mean_specs]
+    x = s[cols].to_numpy(dtype="float64")
+    ok = ~np.isnan(x)
+    num = np.column_stack([by_ward(np.where(ok[:, j], x[:, j], 0.0) * pop) for j in range(len(cols))])
+    den = np.column_stack([by_ward(ok[:, j] * pop) for j in range(len(cols))])
+    boot = {}
+    for i, g in enumerate(GROUPS_OUT):
+        m = members[g]
+        boot[g] = bootstrap_ratios(num[m], den[m], replicates, seed + i)
+    for j, (col, label, unit, source) in enumerate(mean_specs):
+        for g in GROUPS_OUT:
+            est, reps = boot[g]
+            lo, hi = percentile_interval(reps[:, j])
+            rows.append(
+                _row(
+                    col,
+                    label,
+                    unit,
+                    f"population-weighted mean; ward bootstrap 95% CI ({replicates:,})",
+                    g,
+                    est[j],
+                    lo,
+                    hi,
+                    members[g],
+                    ward_pop,
+                    source,
+                )
+            )
+        diff = boot["left_behind"][1][:, j] - boot["other_deprived"][1][:, j]
+        lo, hi = percentile_interval(diff)
+        rows.append(
+            _row(
+                col,
+                label,
+                unit,
+                "difference of means; ward bootstrap 95% CI",
+                "left_behind_minus_other_deprived",
+                boot["left_behind"][0][j] - boot["other_deprived"][0][j],
+                lo,
+                hi,
+                None,
+                ward_pop,
+                source,
+            )
+        )
+    out = pd.DataFrame(rows)
+    pub = [PUBLISHED.get((i, g), np.nan) for i, g in zip(out["indicator"], out["group"], strict=True)]
+    out["published"] = pub
+    out["published_source"] = np.where(np.isnan(pub), "", PUBLISHED_SOURCE)
+    out["difference_from_published"] = out["estimate"] - out["published"]
+    out["note"] = [NOTES.get((i, g), "") for i, g in zip(out["indicator"], out["group"], strict=True)]
+    return out
+
+
+def _row(key, label, unit, method, group, est, lo, hi, member, ward_pop, source) -> dict:
+    return {
+        "indicator": key,
+        "label": label,
+        "unit": unit,
+        "group": group,
+        "estimate": float(est),
+        "ci_low": float(lo),
+        "ci_high": float(hi),
+        "wards": int(member.sum()) if member is not None else None,
+        "population": float(ward_pop[member].sum()) if member is not None else None,
+        "method": method,
+        "source": source,
+        "edition": "IoD2019" if "IoD2019" in source else "",
+    }

@@ -1,0 +1,90 @@
+"""Write the results of a run: CSV, Parquet, JSON and one SQLite database, atomically.
+
+Layout of the output folder::
+
+    wards.csv, wards.parquet         one row per CNI ward (7,433)
+    outcomes.csv                     indicators by group with 95% intervals
+    diagnostics.csv                  matched / missed / extra wards vs the published list
+    published_checks.csv             our figures beside the published ones, with differences
+    breakdowns/region.csv, lad.csv, constituency.csv
+    indices/<index>.csv, index_fits.csv
+    summary.json                     counts, options, inputs (dataset, file, sha256), version
+    leftbehind.sqlite                every table above, for analysts who query
+
+Floats are written with a fixed format, rows in a fixed order: two runs on the same inputs
+give byte-identical CSV files.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pandas as pd
+
+from leftbehind.io import atomic_dir
+
+FLOAT = "%.6f"
+FILES = {
+    "wards": "wards.csv",
+    "outcomes": "outcomes.csv",
+    "diagnostics": "diagnostics.csv",
+    "published_checks": "published_checks.csv",
+    "breakdown_region": "breakdowns/region.csv",
+    "breakdown_lad": "breakdowns/lad.csv",
+    "breakdown_constituency": "breakdowns/constituency.csv",
+    "index_fits": "indices/index_fits.csv",
+}
+
+
+def _json_default(o):
+    if hasattr(o, "item"):
+        return o.item()
+    if isinstance(o, Path):
+        return str(o)
+    return str(o)
+
+
+def write_results(results, out: str | Path, extra=None) -> list[str]:
+    """Write every table of ``results`` under ``out`` (replaced atomically); return the files written.
+
+    ``extra``: an optional callable ``f(tmp_folder)`` writing more files (e.g. the report) inside
+    the same atomic swap.
+    """
+    written: list[str] = []
+    with atomic_dir(out) as tmp:
+        (tmp / "breakdowns").mkdir()
+        (tmp / "indices").mkdir()
+        for name, rel in FILES.items():
+            if name in results.tables:
+                results.tables[name].to_csv(tmp / rel, index=False, float_format=FLOAT, lineterminator="\n")
+                written.append(rel)
+        results.tables["wards"].to_parquet(tmp / "wards.parquet", index=False)
+        written.append("wards.parquet")
+        for spec, built, _fit, _res in results.fits:
+            built.to_csv(tmp / "indices" / f"{spec.name}.csv", index=False, float_format=FLOAT, lineterminator="\n")
+            written.append(f"indices/{spec.name}.csv")
+        with sqlite3.connect(tmp / "leftbehind.sqlite") as con:
+            for name, table in results.tables.items():
+                _sqlite_safe(table).to_sql(name, con, index=False, if_exists="replace")
+        con.close()
+        written.append("leftbehind.sqlite")
+        summary = dict(results.summary)
+        summary["files"] = sorted(written + ["summary.json"])
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=_json_default) + "\n", encoding="utf-8")
+        if extra is not None:
+            written += list(extra(tmp) or [])
+    return sorted(written + ["summary.json"])
+
+
+def _sqlite_safe(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    for c in out.columns:
+        if (
+            isinstance(out[c].dtype, pd.StringDtype)
+            or out[c].dtype == object
+            or str(out[c].dtype) in ("Int64", "boolean")
+        ):
+            out[c] = out[c].astype(object).where(out[c].notna(), None)
+    return out
