@@ -356,6 +356,44 @@ def aggregate_cmd(
     )
 
 
+@app.command("ward-imd-search")
+@guarded
+def ward_imd_search(
+    out: Annotated[Path, typer.Option("--out", help="CSV with every construction and its fit.")] = Path(
+        "ward_imd_search.csv"
+    ),
+    top: Annotated[int, typer.Option("--top", help="Rows to print.")] = 15,
+    data: DataDir = None,
+) -> None:
+    """Score every ward-IMD construction (route, population, measure, cut-offs) against the published 2020 list."""
+    from rich.table import Table
+
+    from leftbehind.analysis.wardsearch import search
+    from leftbehind.io import write_csv
+
+    con = _console()
+    with con.status("trying every construction (about 20 s)"):
+        res = search(data)
+    write_csv(res, out, float_format="%.6f")
+    t = Table(title=f"Ward-IMD constructions vs the published 225 left-behind wards (best {top} of {len(res)})")
+    for c in ("route", "population", "measure", "k_cni", "k_imd", "matched", "missed", "extra", "f1"):
+        t.add_column(c)
+    for r in res.head(top).itertuples():
+        t.add_row(
+            r.route,
+            r.population,
+            r.measure,
+            str(r.k_cni),
+            str(r.k_imd),
+            str(r.matched),
+            str(r.missed),
+            str(r.extra),
+            f"{r.f1:.4f}",
+        )
+    con.print(t)
+    con.print(f"wrote {out} ({len(res)} constructions)")
+
+
 # ---------------------------------------------------------------- run
 
 

@@ -36,14 +36,27 @@ def cutoff(n: int, threshold: float) -> int:
     return int(math.floor(threshold * n + 1e-9))
 
 
-def classify(wards: pd.DataFrame, threshold: float = 0.10, n: int | None = None) -> pd.DataFrame:
-    """Add ``cni_top, imd_top, group`` to a table with ``cni_rank`` and ``imd_rank`` (NaN = no IMD)."""
+def classify(
+    wards: pd.DataFrame,
+    threshold: float = 0.10,
+    n: int | None = None,
+    *,
+    k_cni: int | None = None,
+    k_imd: int | None = None,
+) -> pd.DataFrame:
+    """Add ``cni_top, imd_top, group`` to a table with ``cni_rank`` and ``imd_rank`` (NaN = no IMD).
+
+    The cut-off is floor(threshold·n) on both ranks unless ``k_cni`` / ``k_imd`` set one explicitly
+    (used by the construction search).
+    """
     n = len(wards) if n is None else n
     k = cutoff(n, threshold)
-    cni_top = wards["cni_rank"].to_numpy(dtype="float64") <= k
+    k_cni = k if k_cni is None else int(k_cni)
+    k_imd = k if k_imd is None else int(k_imd)
+    cni_top = wards["cni_rank"].to_numpy(dtype="float64") <= k_cni
     imd = wards["imd_rank"].to_numpy(dtype="float64")
     has_imd = ~np.isnan(imd)
-    imd_top = has_imd & (np.nan_to_num(imd, nan=np.inf) <= k)
+    imd_top = has_imd & (np.nan_to_num(imd, nan=np.inf) <= k_imd)
     group = np.select(
         [~has_imd, cni_top & imd_top, imd_top], ["no_imd", "left_behind", "other_deprived"], default="rest"
     )
@@ -51,7 +64,7 @@ def classify(wards: pd.DataFrame, threshold: float = 0.10, n: int | None = None)
     out["cni_top"] = cni_top
     out["imd_top"] = imd_top
     out["group"] = group
-    out.attrs.update(wards.attrs, cutoff=k, threshold=threshold, n_wards=n)
+    out.attrs.update(wards.attrs, cutoff=k_imd, cutoff_cni=k_cni, threshold=threshold, n_wards=n)
     return out
 
 
