@@ -18,26 +18,6 @@ from leftbehind.io import atomic_dir, write_text
 runner = CliRunner()
 
 
-def test_run_writes_every_index_and_a_summary(shared_data, tmp_path):
-    out = tmp_path / "out"
-    res = runner.invoke(app, ["run", "--out", str(out), "--data", str(shared_data)])
-    assert res.exit_code == 0, res.output
-    summary = json.loads((out / "summary.json").read_text())
-    assert set(summary["indices"]) >= {"imd2019", "iod2025_imd", "cni2019", "cni2023"}
-    for name, info in summary["indices"].items():
-        assert info["fit"]["passed"], name
-        assert len(info["input"]["sha256"]) == 64
-        t = pd.read_csv(out / info["file"])
-        assert list(t.columns[:4]) == ["area_code", "score", "rank", "decile"]
-        assert len(t) == info["areas"] and t["area_code"].is_unique
-    assert summary["indices"]["cni2019"]["areas"] == 7_433
-    for index in ("imd2019", "imd2015"):
-        w = pd.read_csv(out / summary["ward_imd"][index]["file"])
-        assert len(w) == 7_433 and len(summary["ward_imd"][index]["wards_without_imd"]) == 12
-    assert "leftbehind_version" in summary
-    assert "Community Needs Index, OCSI for Local Trust" in res.output  # cited, not presented as open data
-
-
 def test_failed_run_leaves_previous_outputs_intact(shared_data, tmp_path, mirror_factory):
     out = tmp_path / "out"
     out.mkdir()

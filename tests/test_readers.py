@@ -19,6 +19,7 @@ ENGLAND_ROWS = {
     "lookup_wd19_lad19_rgn19": 7_219,
     "lookup_wd17_pcon17": 7_708,
     "lookup_wd19_pcon19": 7_639,
+    "lookup_oa11_lsoa11": 171_372,
     "pcon19_names": 533,
 }
 

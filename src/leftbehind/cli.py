@@ -501,7 +501,7 @@ def run(
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from leftbehind.analysis.pipeline import Options, run_pipeline
-    from leftbehind.data.sources import set_verify_default
+    from leftbehind.data.sources import verify_default
     from leftbehind.errors import UsageError
     from leftbehind.report.tables import write_results
 
@@ -523,11 +523,13 @@ def run(
         raise UsageError(
             f"{flag}: {e['msg']} (got {e.get('input')!r})", hint="see `leftbehind run --help` for the allowed values"
         ) from None
-    set_verify_default(not no_verify)
     con = _console()
-    with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=con, transient=True
-    ) as bar:
+    with (
+        verify_default(not no_verify),
+        Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=con, transient=True
+        ) as bar,
+    ):
         task = bar.add_task("loading", total=None)
         results = run_pipeline(opts, data, progress=lambda what: bar.update(task, description=what))
         bar.update(task, description=f"writing {out}")

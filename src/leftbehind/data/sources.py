@@ -15,6 +15,7 @@ A file found locally is checked against the catalogue's sha256 unless ``verify=F
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from dataclasses import dataclass
@@ -31,9 +32,15 @@ _PROJECT_ROOT = Path(__file__).resolve().parents[3]
 _VERIFY_DEFAULT = [True]
 
 
-def set_verify_default(verify: bool) -> None:
-    """Process-wide default for checksum verification (the CLI's ``--no-verify``)."""
+@contextlib.contextmanager
+def verify_default(verify: bool):
+    """Within the block, checksum verification defaults to ``verify`` (the CLI's ``--no-verify``)."""
+    before = _VERIFY_DEFAULT[0]
     _VERIFY_DEFAULT[0] = bool(verify)
+    try:
+        yield
+    finally:
+        _VERIFY_DEFAULT[0] = before
 
 
 _HASHES: dict[tuple[str, int, int], str] = {}
@@ -119,8 +126,11 @@ def _check(ds: Dataset, path: Path, origin: str, verify: bool) -> Resolved:
     return Resolved(ds, path, origin, actual, ok)
 
 
-def locate(ds: Dataset, data_dir: str | Path | None = None, *, verify: bool = True) -> Resolved | None:
-    """Find a dataset locally (mirror, shared, cache); None if absent everywhere."""
+def locate(ds: Dataset, data_dir: str | Path | None = None, *, verify: bool | None = None) -> Resolved | None:
+    """Find a dataset locally (mirror, shared, cache); None if absent everywhere.
+
+    ``verify=None`` uses the process default (see :func:`verify_default`)."""
+    verify = _VERIFY_DEFAULT[0] if verify is None else verify
     candidates: list[tuple[str, Path]] = []
     if ds.file:
         candidates += [(origin, d / ds.file) for origin, d in data_dirs(data_dir)]
