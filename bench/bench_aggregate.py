@@ -22,8 +22,11 @@ from leftbehind.geography.population import lsoa_population
 from leftbehind.indices.values import small_area_values
 
 
-def naive(vals: pd.DataFrame, mapping: pd.DataFrame, n: int) -> pd.DataFrame:
-    df = mapping.merge(vals, on="lsoa11cd")
+def naive(vals: pd.DataFrame, mapping: pd.DataFrame, n: int, code: str = "lsoa11cd") -> pd.DataFrame:
+    """The six measures by a plain groupby-apply: the reference leftbehind is checked and timed against."""
+    if "weight" not in mapping.columns:
+        mapping = mapping.assign(weight=1.0)
+    df = mapping.merge(vals, on=code)
 
     def one(g: pd.DataFrame) -> pd.Series:
         g = g.sort_values("rank", kind="stable")

@@ -266,7 +266,7 @@ def index_build(
         raise UsageError(f"--out must be a .csv file, got {out}", hint="e.g. --out imd2019.csv")
     con = _console()
     s, built, fit, res = _build(spec, data, not no_verify)
-    write_csv(built, out, float_format="%.6f")
+    write_csv(built, out)
     con.print(
         f"wrote {out}: {len(built):,} areas ({s.geography}), columns area_code, score, rank, decile "
         f"+ {len(s.components)} components; score unit: index points ({s.title})"
@@ -340,7 +340,7 @@ def aggregate_cmd(
     else:
         mapping = lsoa21_to_area(to, data)
     result = aggregate(vals, mapping, code=info.code, count="count" if "count" in vals.columns else None)
-    write_csv(result, out, float_format="%.6f")
+    write_csv(result, out)
     con = _console()
     con.print(
         f"wrote {out}: {len(result):,} areas ({to}) from {len(vals):,} {info.geography.upper()} of {info.title} "
@@ -374,7 +374,7 @@ def ward_imd_search(
     con = _console()
     with con.status("trying every construction (about 20 s)"):
         res = search(data)
-    write_csv(res, out, float_format="%.6f")
+    write_csv(res, out)
     t = Table(title=f"Ward-IMD constructions vs the published 225 left-behind wards (best {top} of {len(res)})")
     for c in ("route", "population", "measure", "k_cni", "k_imd", "matched", "missed", "extra", "f1"):
         t.add_column(c)

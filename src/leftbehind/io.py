@@ -55,9 +55,26 @@ def write_text(path: str | Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
-def write_csv(df: pd.DataFrame, path: str | Path, **kw) -> None:
+def csv_to(df: pd.DataFrame, path: str | Path, decimals: int = 6) -> None:
+    """Write ``df`` as CSV quickly and deterministically (pyarrow's C++ writer).
+
+    Floats are rounded to ``decimals`` places and written in their shortest form; strings are
+    quoted only when needed; missing values are empty cells.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    out = df.copy()
+    floats = out.select_dtypes("floating").columns
+    out[floats] = out[floats].round(decimals)
+    table = pa.Table.from_pandas(out, preserve_index=False)
+    pacsv.write_csv(table, str(path), pacsv.WriteOptions(quoting_style="needed"))
+
+
+def write_csv(df: pd.DataFrame, path: str | Path, decimals: int = 6) -> None:
+    """:func:`csv_to`, atomically."""
     with atomic_path(path) as tmp:
-        df.to_csv(tmp, index=False, **kw)
+        csv_to(df, tmp, decimals)
 
 
 @contextlib.contextmanager

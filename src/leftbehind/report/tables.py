@@ -11,7 +11,7 @@ Layout of the output folder::
     summary.json                     counts, options, inputs (dataset, file, sha256), version
     leftbehind.sqlite                every table above, for analysts who query
 
-Floats are written with a fixed format, rows in a fixed order: two runs on the same inputs
+Floats are rounded to 6 decimals and rows kept in a fixed order: two runs on the same inputs
 give byte-identical CSV files.
 """
 
@@ -23,9 +23,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from leftbehind.io import atomic_dir
+from leftbehind.io import atomic_dir, csv_to
 
-FLOAT = "%.6f"
 FILES = {
     "wards": "wards.csv",
     "outcomes": "outcomes.csv",
@@ -58,12 +57,12 @@ def write_results(results, out: str | Path, extra=None) -> list[str]:
         (tmp / "indices").mkdir()
         for name, rel in FILES.items():
             if name in results.tables:
-                results.tables[name].to_csv(tmp / rel, index=False, float_format=FLOAT, lineterminator="\n")
+                csv_to(results.tables[name], tmp / rel)
                 written.append(rel)
         results.tables["wards"].to_parquet(tmp / "wards.parquet", index=False)
         written.append("wards.parquet")
         for spec, built, _fit, _res in results.fits:
-            built.to_csv(tmp / "indices" / f"{spec.name}.csv", index=False, float_format=FLOAT, lineterminator="\n")
+            csv_to(built, tmp / "indices" / f"{spec.name}.csv")
             written.append(f"indices/{spec.name}.csv")
         with sqlite3.connect(tmp / "leftbehind.sqlite") as con:
             for name, table in results.tables.items():
