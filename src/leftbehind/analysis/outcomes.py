@@ -18,6 +18,8 @@ and where the 2020 research published a figure, the published value and our diff
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -147,19 +149,26 @@ def lsoa_indicators(data=None) -> pd.DataFrame:
     return t
 
 
-def outcomes(
-    shares: pd.DataFrame,
-    ward_groups: pd.Series,
-    lsoa: pd.DataFrame,
-    *,
-    replicates: int = 1000,
-    seed: int = 20200901,
-) -> pd.DataFrame:
-    """Outcome table (long): see the module docstring.
+@dataclass
+class WardSums:
+    """Per-ward numerators and denominators of every indicator (rows: ``wards``)."""
 
-    ``shares``: ``lsoa11cd, wd17cd, share``; ``ward_groups``: group by ward code (wards not in
-    it count for England only); ``lsoa``: :func:`lsoa_indicators`.
-    """
+    wards: np.ndarray
+    population: np.ndarray
+    pooled_num: np.ndarray  # wards x len(POOLED)
+    pooled_den: np.ndarray
+    mean_num: np.ndarray  # wards x len(mean_specs())
+    mean_den: np.ndarray
+
+
+def mean_specs() -> list[tuple[str, str, str, str]]:
+    return [(c, lab, unit, SRC8.split(",")[0]) for c, lab, unit in MEANS] + [
+        (c, lab, "% of jobs (OCSI rate)", JOBS_SOURCE) for c, lab in JOBS
+    ]
+
+
+def ward_sums(shares: pd.DataFrame, lsoa: pd.DataFrame) -> WardSums:
+    """Share every LSOA's numerators, denominators and population-weighted values among wards."""
     s = shares.merge(lsoa, on="lsoa11cd", how="inner")
     ward_idx, wards = pd.factorize(s["wd17cd"], sort=True)
     k = len(wards)
@@ -169,16 +178,50 @@ def outcomes(
     def by_ward(values: np.ndarray) -> np.ndarray:
         return np.bincount(ward_idx, weights=values, minlength=k)
 
-    grp = pd.Series(ward_groups).reindex(wards).to_numpy()
+    pn = np.column_stack([by_ward(s[num].to_numpy(dtype="float64") * share) for _, _, num, _, _, _ in POOLED])
+    pd_ = np.column_stack([by_ward(s[den].to_numpy(dtype="float64") * share) for _, _, _, den, _, _ in POOLED])
+    x = s[[c for c, *_ in mean_specs()]].to_numpy(dtype="float64")
+    ok = ~np.isnan(x)
+    mn = np.column_stack([by_ward(np.where(ok[:, j], x[:, j], 0.0) * pop) for j in range(x.shape[1])])
+    md = np.column_stack([by_ward(ok[:, j] * pop) for j in range(x.shape[1])])
+    return WardSums(np.asarray(wards), by_ward(pop), pn, pd_, mn, md)
+
+
+def ward_values(sums: WardSums) -> pd.DataFrame:
+    """One row per ward: every indicator's value for the ward (rates in %, means in their unit)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rates = 100 * sums.pooled_num / sums.pooled_den
+        means = sums.mean_num / sums.mean_den
+    out = pd.DataFrame(rates, columns=[p[0] for p in POOLED])
+    out[[c for c, *_ in mean_specs()]] = means
+    out.insert(0, "ward_code", sums.wards)
+    return out
+
+
+def outcomes(
+    shares: pd.DataFrame,
+    ward_groups: pd.Series,
+    lsoa: pd.DataFrame,
+    *,
+    replicates: int = 1000,
+    seed: int = 20200901,
+    sums: WardSums | None = None,
+) -> pd.DataFrame:
+    """Outcome table (long): see the module docstring.
+
+    ``shares``: ``lsoa11cd, wd17cd, share``; ``ward_groups``: group by ward code (wards not in
+    it count for England only); ``lsoa``: :func:`lsoa_indicators`.
+    """
+    sums = ward_sums(shares, lsoa) if sums is None else sums
+    grp = pd.Series(ward_groups).reindex(sums.wards).to_numpy()
     members = {g: grp == g for g in GROUPS_OUT if g != "england"}
-    members["england"] = np.ones(k, dtype=bool)
-    ward_pop = by_ward(pop)
+    members["england"] = np.ones(len(sums.wards), dtype=bool)
+    ward_pop = sums.population
     rows = []
 
     # pooled rates
-    for key, label, num, den, unit, source in POOLED:
-        kw = by_ward(s[num].to_numpy(dtype="float64") * share)
-        nw = by_ward(s[den].to_numpy(dtype="float64") * share)
+    for j, (key, label, _num, _den, unit, source) in enumerate(POOLED):
+        kw, nw = sums.pooled_num[:, j], sums.pooled_den[:, j]
         tot = {g: (kw[m].sum(), nw[m].sum()) for g, m in members.items()}
         for g in GROUPS_OUT:
             p, lo, hi = wilson(*tot[g])
@@ -215,19 +258,12 @@ def outcomes(
         )
 
     # population-weighted means, bootstrap over wards
-    mean_specs = [(c, lab, unit, SRC8.split(",")[0]) for c, lab, unit in MEANS] + [
-        (c, lab, "% of jobs (OCSI rate)", JOBS_SOURCE) for c, lab in JOBS
-    ]
-    cols = [c for c, *_ in mean_specs]
-    x = s[cols].to_numpy(dtype="float64")
-    ok = ~np.isnan(x)
-    num = np.column_stack([by_ward(np.where(ok[:, j], x[:, j], 0.0) * pop) for j in range(len(cols))])
-    den = np.column_stack([by_ward(ok[:, j] * pop) for j in range(len(cols))])
+    specs = mean_specs()
     boot = {}
     for i, g in enumerate(GROUPS_OUT):
         m = members[g]
-        boot[g] = bootstrap_ratios(num[m], den[m], replicates, seed + i)
-    for j, (col, label, unit, source) in enumerate(mean_specs):
+        boot[g] = bootstrap_ratios(sums.mean_num[m], sums.mean_den[m], replicates, seed + i)
+    for j, (col, label, unit, source) in enumerate(specs):
         for g in GROUPS_OUT:
             est, reps = boot[g]
             lo, hi = percentile_interval(reps[:, j])

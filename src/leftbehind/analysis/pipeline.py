@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from leftbehind import __version__
 from leftbehind.analysis.breakdowns import breakdown, constituency_breakdown
 from leftbehind.analysis.leftbehind import GROUPS, classify, diagnostics
-from leftbehind.analysis.outcomes import lsoa_indicators, outcomes
+from leftbehind.analysis.outcomes import lsoa_indicators, outcomes, ward_sums, ward_values
 
 WARD_COLUMNS = [
     "ward_code",
@@ -221,7 +221,10 @@ def run_pipeline(opts: Options, data=None, progress: Callable[[str], None] | Non
     if opts.imd == "2019":
         diag, metrics = diagnostics(wards, wards.set_index("ward_code")["left_behind_published_2020"])
     _step(progress, "outcomes by group")
-    outcome = outcomes(shares, wards.set_index("ward_code")["group"], lsoa_indicators(data), replicates=opts.replicates)
+    sums = ward_sums(shares, lsoa_indicators(data))
+    outcome = outcomes(shares, wards.set_index("ward_code")["group"], None, replicates=opts.replicates, sums=sums)
+    ward_vals = ward_values(sums)
+    ward_vals = ward_vals[ward_vals["ward_code"].isin(wards["ward_code"])].reset_index(drop=True)
     _step(progress, "breakdowns")
     region = breakdown(wards, "region_code", "region_name")
     lad = breakdown(wards, "lad_code", "lad_name")
@@ -234,6 +237,7 @@ def run_pipeline(opts: Options, data=None, progress: Callable[[str], None] | Non
         "breakdown_lad": lad,
         "breakdown_constituency": pcon,
         "published_checks": checks,
+        "ward_indicators": ward_vals,
     }
     if diag is not None:
         results.tables["diagnostics"] = diag

@@ -34,6 +34,7 @@ FILES = {
     "breakdown_lad": "breakdowns/lad.csv",
     "breakdown_constituency": "breakdowns/constituency.csv",
     "index_fits": "indices/index_fits.csv",
+    "ward_indicators": "ward_indicators.csv",
 }
 
 

@@ -1,0 +1,99 @@
+"""Ward shapes for maps: LSOA 2011 boundaries dissolved through the ONS best-fit lookup.
+
+The super-generalised LSOA 2011 polygons (``boundaries_lsoa11``) are projected to the British
+National Grid, dissolved to December 2017 wards with a coverage union (adjacent polygons share
+edges exactly, so this is fast and gap-free) and simplified with a topology-preserving
+*coverage* simplification, so neighbouring wards keep a common border. CNI wards that no LSOA
+is best-fitted to (12) have no shape and are listed as such. The result is cached (Parquet,
+keyed by the input files' sha256 and the tolerance).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+
+BNG = "EPSG:27700"
+
+
+def ward_shapes(data=None, tolerance: float = 150.0):
+    """GeoDataFrame ``ward_code, geometry`` (British National Grid metres), one row per ward with LSOAs."""
+    import geopandas as gpd
+    import shapely
+
+    from leftbehind.data import load
+    from leftbehind.data.sources import cache_dir, resolve
+
+    res = resolve("boundaries_lsoa11", data)
+    lk = load("lookup_lsoa11_wd17", data)
+    key = hashlib.sha256(f"{res.sha256}|{lk.attrs['provenance']['sha256']}|{tolerance}|1".encode()).hexdigest()[:16]
+    cached = cache_dir() / "geometry" / f"wards-{key}.parquet"
+    if cached.is_file():
+        try:
+            return gpd.read_parquet(cached)
+        except Exception:
+            cached.unlink(missing_ok=True)
+    g = gpd.read_file(f"/vsigzip/{res.path}", engine="pyogrio")
+    if "lsoa11_code" not in g.columns or len(g) != 32_844:
+        from leftbehind.errors import DataError
+
+        raise DataError(
+            f"dataset boundaries_lsoa11 ({res.path}): expected 32,844 LSOA polygons with lsoa11_code, "
+            f"found {len(g):,} and columns {list(g.columns)}",
+            hint="restore the original file",
+        )
+    g = g.merge(lk[["lsoa11cd", "wd17cd"]], left_on="lsoa11_code", right_on="lsoa11cd", how="inner")
+    g = g.to_crs(BNG)
+    g["geometry"] = shapely.make_valid(g.geometry.values)
+    wards = g[["wd17cd", "geometry"]].dissolve(by="wd17cd", method="coverage").reset_index()
+    wards["geometry"] = shapely.coverage_simplify(wards.geometry.values, tolerance)
+    wards = wards.rename(columns={"wd17cd": "ward_code"})
+    try:
+        from leftbehind.io import atomic_path
+
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(cached) as tmp:
+            wards.to_parquet(tmp)
+    except OSError:
+        pass
+    return wards
+
+
+def svg_paths(shapes, unit: float = 100.0) -> tuple[pd.DataFrame, tuple[int, int, int, int]]:
+    """SVG path strings in integer units of ``unit`` metres (y flipped), relative moves.
+
+    Vectorised over every coordinate of every ring (shapely ``get_parts`` / ``get_rings`` /
+    ``get_coordinates`` with indices); rings that collapse below three points are dropped.
+    Returns (``ward_code, d`` frame, viewBox (x, y, width, height)).
+    """
+    import shapely
+
+    minx, miny, maxx, maxy = shapes.total_bounds
+    x0, y1 = np.floor(minx / unit), np.ceil(maxy / unit)
+    polys, ward_of_poly = shapely.get_parts(shapes.geometry.values, return_index=True)
+    rings, poly_of_ring = shapely.get_rings(polys, return_index=True)
+    xy, ring_of_pt = shapely.get_coordinates(rings, return_index=True)
+    pts = np.column_stack([np.round(xy[:, 0] / unit - x0), np.round(y1 - xy[:, 1] / unit)]).astype(np.int64)
+    # drop each ring's closing point and points that repeat the previous one after rounding
+    last = np.r_[ring_of_pt[1:] != ring_of_pt[:-1], True]
+    first = np.r_[True, ring_of_pt[1:] != ring_of_pt[:-1]]
+    same = np.r_[False, np.all(pts[1:] == pts[:-1], axis=1)] & ~first
+    keep = ~last & ~same
+    pts, ring = pts[keep], ring_of_pt[keep]
+    counts = np.bincount(ring, minlength=len(rings))
+    ok = counts[ring] >= 3
+    pts, ring = pts[ok], ring[ok]
+    first = np.r_[True, ring[1:] != ring[:-1]]
+    end = np.r_[ring[1:] != ring[:-1], True]
+    delta = np.diff(pts, axis=0, prepend=pts[:1])
+    absolute = pd.Series("M" + pts[:, 0].astype(str) + " " + pts[:, 1].astype(str) + "l")
+    relative = pd.Series(delta[:, 0].astype(str) + " " + delta[:, 1].astype(str))
+    token = absolute.where(first, relative) + np.where(end, "z", "")
+    ward = ward_of_poly[poly_of_ring[ring]]
+    d = token.groupby(ward, sort=True).agg(" ".join)
+    out = pd.DataFrame({"ward_code": shapes["ward_code"].to_numpy()[d.index.to_numpy()], "d": d.to_numpy()})
+    width = int(np.ceil(maxx / unit - x0)) + 1
+    height = int(np.ceil(y1 - miny / unit)) + 1
+    return out, (0, 0, width, height)
