@@ -394,6 +394,36 @@ def ward_imd_search(
     con.print(f"wrote {out} ({len(res)} constructions)")
 
 
+@app.command("report")
+@guarded
+def report_cmd(
+    out: Annotated[Path, typer.Option("--out", help="The folder of a finished `leftbehind run`.")] = Path("out"),
+    only: Annotated[
+        list[str] | None, typer.Option("--only", help="Make only these: html, png, xlsx, geojson (repeatable).")
+    ] = None,
+    data: DataDir = None,
+) -> None:
+    """(Re)build report.html, map.png, leftbehind.xlsx and wards.geojson from a finished run in DIR."""
+    from leftbehind.errors import UsageError
+    from leftbehind.report.build import EXPORTS, FILES, write_report
+    from leftbehind.report.tables import read_results
+
+    kinds = tuple(only) if only else EXPORTS
+    bad = [k for k in kinds if k not in EXPORTS]
+    if bad:
+        raise UsageError(f"--only: unknown output {bad[0]!r}", hint="use html, png, xlsx or geojson")
+    results = read_results(out)
+    con = _console()
+    with con.status("building the report"):
+        written = write_report(results, out, kinds, data, atomic=True)
+    sizes = ", ".join(f"{f} ({(out / f).stat().st_size / 1e6:.1f} MB)" for f in written)
+    con.print(f"wrote {sizes} in {out}/")
+    con.print(
+        "the report works offline: open report.html in a browser or attach it to an e-mail "
+        f"({FILES['html']} holds all data, scripts and the map)"
+    )
+
+
 # ---------------------------------------------------------------- run
 
 
@@ -492,6 +522,14 @@ def run(
     skip_indices: Annotated[
         bool, typer.Option("--skip-indices", help="Do not rebuild and check the shipped indices.")
     ] = False,
+    exports: Annotated[
+        bool,
+        typer.Option(
+            "--exports",
+            help="Also write map.png, leftbehind.xlsx and wards.geojson (several seconds "
+            "more; `leftbehind report` makes them later).",
+        ),
+    ] = False,
     data: DataDir = None,
     no_verify: NoVerify = False,
 ) -> None:
@@ -532,13 +570,16 @@ def run(
     ):
         task = bar.add_task("loading", total=None)
         results = run_pipeline(opts, data, progress=lambda what: bar.update(task, description=what))
-        bar.update(task, description=f"writing {out}")
-        files = write_results(results, out)
+        bar.update(task, description=f"writing {out} and the report")
+        from leftbehind.report.build import EXPORTS, write_report
+
+        kinds = EXPORTS if exports else ("html",)
+        files = write_results(results, out, extra=lambda tmp: write_report(results, tmp, kinds, data))
     if results.fits:
         _print_run_table(con, results.fits)
     _print_results(con, results, out)
     con.print(
-        f"wrote {len(files)} files to {out}/ (wards.csv, outcomes.csv, diagnostics.csv, breakdowns/, "
+        f"wrote {len(files)} files to {out}/ (report.html, wards.csv, outcomes.csv, diagnostics.csv, breakdowns/, "
         "summary.json, leftbehind.sqlite ...)"
     )
     failed = [s.name for s, _, f, _ in results.fits if not f.passed]

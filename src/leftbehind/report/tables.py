@@ -88,3 +88,33 @@ def _sqlite_safe(df: pd.DataFrame) -> pd.DataFrame:
         ):
             out[c] = out[c].astype(object).where(out[c].notna(), None)
     return out
+
+
+def read_results(out: str | Path):
+    """Read the tables and summary of a finished run back (for ``report`` and ``serve``)."""
+    from leftbehind.analysis.pipeline import Options, Results
+    from leftbehind.errors import UsageError
+
+    out = Path(out)
+    summary_path = out / "summary.json"
+    if not summary_path.is_file() or not (out / "wards.parquet").is_file():
+        raise UsageError(
+            f"{out} holds no finished run (summary.json and wards.parquet are missing)",
+            hint=f"run `leftbehind run --out {out}` first",
+        )
+    try:
+        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+        opts = Options.model_validate(summary["options"])
+    except (ValueError, KeyError) as exc:
+        raise UsageError(
+            f"{summary_path} is not a leftbehind summary ({exc})", hint=f"re-run `leftbehind run --out {out}`"
+        ) from None
+    res = Results(opts, summary=summary)
+    res.tables["wards"] = pd.read_parquet(out / "wards.parquet")
+    for name, rel in FILES.items():
+        if name != "wards" and (out / rel).is_file():
+            res.tables[name] = pd.read_csv(out / rel, keep_default_na=True)
+    missing = [n for n in ("outcomes", "breakdown_region", "breakdown_lad", "ward_indicators") if n not in res.tables]
+    if missing:
+        raise UsageError(f"{out} is missing {', '.join(missing)}", hint=f"re-run `leftbehind run --out {out}`")
+    return res

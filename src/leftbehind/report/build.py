@@ -1,0 +1,64 @@
+"""Build the report and its companions into a folder.
+
+``report.html`` is made at the end of every ``leftbehind run`` (about a second). The PNG map,
+the Excel workbook and ``wards.geojson`` take several seconds more, so they are made by
+``leftbehind report`` (or ``leftbehind run --exports``), keeping the main job under its 10 s
+budget.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+EXPORTS = ("html", "png", "xlsx", "geojson")
+FILES = {"html": "report.html", "png": "map.png", "xlsx": "leftbehind.xlsx", "geojson": "wards.geojson"}
+
+
+def write_report(results, folder: str | Path, exports=("html",), data=None, atomic: bool = False) -> list[str]:
+    """Write the chosen outputs into ``folder``; returns the file names written.
+
+    ``atomic=True`` writes each file through a temporary sibling (for a folder that is not
+    itself being swapped in atomically).
+    """
+    from leftbehind.io import atomic_path
+    from leftbehind.report.geometry import ward_shapes
+
+    folder = Path(folder)
+    shapes = ward_shapes(data)
+    written = []
+    for kind in exports:
+        target = folder / FILES[kind]
+        if atomic:
+            with atomic_path(target) as tmp:
+                _write(kind, results, shapes, tmp)
+        else:
+            _write(kind, results, shapes, target)
+        written.append(FILES[kind])
+    return written
+
+
+def _write(kind: str, results, shapes, path: Path) -> None:
+    if kind == "html":
+        from leftbehind.report.geometry import svg_paths
+        from leftbehind.report.html import render_report
+
+        paths, viewbox = svg_paths(shapes)
+        path.write_text(render_report(results, paths, viewbox), encoding="utf-8")
+    elif kind == "png":
+        from leftbehind.report.exports import png_map
+
+        o = results.options
+        png_map(
+            results.tables["wards"],
+            shapes,
+            path,
+            f"Left-behind neighbourhoods: CNI 2019 x IMD {o.imd} (top {o.threshold:.0%} of both)",
+        )
+    elif kind == "xlsx":
+        from leftbehind.report.exports import excel
+
+        excel(results.tables, path)
+    else:
+        from leftbehind.report.exports import geojson
+
+        geojson(results.tables["wards"], shapes, path)

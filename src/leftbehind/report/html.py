@@ -1,0 +1,291 @@
+"""The self-contained HTML report (``report.html``): works offline and by e-mail.
+
+Everything is inlined: CSS, JavaScript (our own, no libraries), the data as JSON and the ward
+map as SVG paths. A Content-Security-Policy meta tag forbids any network fetch. Names are
+escaped by Jinja2's autoescaping in the markup and inserted with ``textContent`` by the script;
+the JSON is made safe for a ``<script>`` element (``<``, ``>``, ``&`` escaped).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+from markupsafe import Markup, escape
+
+from leftbehind.analysis.leftbehind import GROUP_LABELS, GROUPS
+
+COLOURS = {
+    "left_behind": "#b2182b",
+    "other_deprived": "#ef8a62",
+    "rest": "#dcdcdc",
+    "no_imd": "#ffffff",
+    "england": "#2166ac",
+}
+WARD_COLS = [
+    "ward_code",
+    "ward_name",
+    "lad_name",
+    "region_name",
+    "group",
+    "population",
+    "cni_score",
+    "cni_rank",
+    "civic_assets_rank",
+    "connectedness_rank",
+    "engaged_community_rank",
+    "imd_score",
+    "imd_rank",
+    "published",
+]
+PROFILE_INDICATORS = [
+    "income_deprived",
+    "employment_deprived",
+    "children_income_deprived",
+    "older_income_deprived",
+    "staying_on_in_education_post_16_indicator",
+    "adult_skills_and_english_language_proficiency_indicator",
+    "years_of_potential_life_lost_indicator",
+    "comparative_illness_and_disability_ratio_indicator",
+    "road_distance_to_a_gp_surgery_indicator_km",
+    "household_overcrowding_indicator",
+    "jobs_at_risk_total",
+    "rural_population",
+]
+
+
+def _static(name: str) -> str:
+    return resources.files("leftbehind.report").joinpath("static", name).read_text("utf-8")
+
+
+def _clean(v):
+    if v is None:
+        return None
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        return None if math.isnan(v) else round(float(v), 4)
+    if isinstance(v, (np.bool_, bool)):
+        return bool(v)
+    if v is pd.NA:
+        return None
+    return v
+
+
+def safe_json(obj) -> str:
+    """JSON that cannot close its <script> element."""
+    text = json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def html_table(df: pd.DataFrame, columns: list[tuple[str, str, str]], table_id: str) -> Markup:
+    """A sortable table: ``columns`` = (column, heading, format) with format '' (text), 'int', 'pct', 'f1', 'f2'."""
+    head = "".join(f'<th class="{"n" if f else ""}">{escape(h)}</th>' for _, h, f in columns)
+    body = []
+    for row in df[[c for c, _, _ in columns]].itertuples(index=False):
+        cells = []
+        for v, (_, _, f) in zip(row, columns, strict=True):
+            if f == "":
+                cells.append(f"<td>{escape('' if v is None or v is pd.NA else v)}</td>")
+                continue
+            x = None if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else float(v)
+            text = (
+                "–"
+                if x is None
+                else {"int": f"{x:,.0f}", "pct": f"{100 * x:.1f}%", "f1": f"{x:,.1f}", "f2": f"{x:,.2f}"}[f]
+            )
+            cells.append(f'<td class="n" data-v="{"" if x is None else x}">{text}</td>')
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return Markup(
+        f'<table class="sortable" id="{table_id}"><thead><tr>{head}</tr></thead><tbody>'
+        + "".join(body)
+        + "</tbody></table>"
+    )
+
+
+def build_context(results, paths: pd.DataFrame, viewbox) -> dict:
+    t = results.tables
+    wards = t["wards"]
+    opts = results.options
+    s = results.summary
+    k = int(s["cut_off"]["cutoff_rank"])
+    w = wards.rename(columns={"left_behind_published_2020": "published"})
+    records = [[_clean(v) for v in row] for row in w[WARD_COLS].itertuples(index=False)]
+    outcome = t["outcomes"]
+    out_rows = [
+        {c: _clean(r[c]) for c in ("indicator", "label", "unit", "group", "estimate", "ci_low", "ci_high")}
+        for r in outcome.to_dict("records")
+    ]
+    wi = t["ward_indicators"].set_index("ward_code")
+    labels = outcome.drop_duplicates("indicator").set_index("indicator")
+    cols = [c for c in PROFILE_INDICATORS if c in wi.columns]
+    est = outcome.pivot_table(index="indicator", columns="group", values="estimate", aggfunc="first")
+    ind = {
+        "cols": [{"key": c, "label": labels.loc[c, "label"], "unit": labels.loc[c, "unit"]} for c in cols],
+        "values": {code: [_clean(v) for v in vals] for code, vals in zip(wi.index, wi[cols].to_numpy(), strict=True)},
+        "groups": {c: {g: _clean(est.loc[c, g]) for g in ("left_behind", "other_deprived", "england")} for c in cols},
+    }
+    lb = wards[wards["group"] == "left_behind"]
+    imd_top = wards[wards["imd_top"]]
+    cni_top = wards[wards["cni_top"]]
+    data = {
+        "wardCols": WARD_COLS,
+        "wards": records,
+        "groups": {g: {"label": GROUP_LABELS.get(g, "England"), "colour": COLOURS[g]} for g in (*GROUPS, "england")},
+        "outcomes": out_rows,
+        "ind": ind,
+        "cutoff": k,
+        "cutImd": _clean(imd_top["imd_score"].min()) if opts.ward_imd in ("pop_mean", "mean") else None,
+        "cutCni": _clean(cni_top["cni_score"].min()),
+        "nWards": len(wards),
+        "threshold": opts.threshold,
+        "thresholdPct": f"{opts.threshold:.0%}",
+        "imdLabel": f"Ward IMD {opts.imd}",
+        "imdAxis": f"Ward IMD {opts.imd} ({opts.ward_imd}, higher = more deprived)",
+    }
+    group_paths = paths.merge(wards[["ward_code", "group"]], on="ward_code", how="inner")
+    no_shape = wards[~wards["ward_code"].isin(group_paths["ward_code"])]
+    d = s.get("diagnostics")
+    diag = t.get("diagnostics")
+    cards = [
+        {
+            "value": f"{len(lb):,}",
+            "label": "left-behind wards",
+            "published": "published 2020 list: 225" if opts.imd == "2019" else "published 2019 list: 206",
+        },
+        {
+            "value": f"{lb['population'].sum() / 1e6:.2f} m",
+            "label": f"residents ({opts.residents})",
+            "published": "published: about 2.4 million" if opts.imd == "2019" else "",
+        },
+        {
+            "value": f"{int((wards['group'] == 'other_deprived').sum()):,}",
+            "label": "other deprived wards",
+            "published": "",
+        },
+    ]
+    if d:
+        cards.append(
+            {
+                "value": f"{d['matched']} of {d['published']}",
+                "label": "published wards found",
+                "published": f"{d['extra']} extra, {d['missed']} missed; F1 {d['f1']:.3f}",
+            }
+        )
+    for r in s["published_checks"]:
+        if r["check"].startswith("left-behind wards, North") and "(" not in r["check"]:
+            cards.append(
+                {"value": f"{r['ours']:,.0f}", "label": r["check"], "published": f"published {r['published']:,.0f}"}
+            )
+    for r in outcome[outcome["published"].notna() & (outcome["group"] != "england")].itertuples():
+        cards.append(
+            {
+                "value": f"{r.estimate:.1f}%",
+                "label": f"{r.label} — {GROUP_LABELS[r.group]}",
+                "published": f"published {r.published:.1f}%",
+            }
+        )
+    region = t["breakdown_region"].copy()
+    lad = t["breakdown_lad"].copy()
+    bcols = [
+        ("area_name", "Area", ""),
+        ("area_code", "Code", ""),
+        ("wards_left_behind", "Left-behind wards", "int"),
+        ("population_left_behind", "Residents in left-behind wards", "int"),
+        ("wards_other_deprived", "Other deprived wards", "int"),
+        ("wards_total", "All wards", "int"),
+        ("population_total", "Residents", "int"),
+        ("share_population_left_behind", "Share in left-behind", "pct"),
+    ]
+    dcols = [
+        ("ward_name", "Ward", ""),
+        ("lad_name", "Local authority", ""),
+        ("status", "Status", ""),
+        ("cni_rank", "CNI rank", "int"),
+        ("imd_rank", "Ward IMD rank", "int"),
+        ("cni_margin", "CNI margin", "int"),
+        ("imd_margin", "IMD margin", "int"),
+        ("reason", "Reason", ""),
+    ]
+    inputs = [
+        {"dataset": i["dataset"], "edition": i["edition"], "sha": str(i["sha256"])[:16] + "…", "licence": i["licence"]}
+        for i in s["inputs"]
+    ]
+    method = [
+        "Community Needs Index 2019 (OCSI for Local Trust): 7,433 December 2017 wards; score = sum of the "
+        "exponentially transformed ranks of Civic Assets, Connectedness and Active and Engaged Community.",
+        f"Ward IMD {opts.imd}: LSOA IMD scores taken to wards by the '{opts.lookup}' route with {opts.population} "
+        f"population weights, measure '{opts.ward_imd}' (docs/ward-imd.md explains the choice).",
+        f"Left behind = top {opts.threshold:.0%} on both: rank ≤ floor({opts.threshold} × 7,433) = {k} on the CNI "
+        "and on the ward IMD; other deprived = top on the IMD only.",
+        "Outcomes: IoD2019 File 8 indicators and File 6 denominators shared to wards by the same route; pooled rates "
+        "with Wilson intervals, means with a ward bootstrap.",
+        "Residents: ONS mid-2019 small-area population estimates shared to wards by the same route.",
+    ]
+    return {
+        "title": "England's left-behind neighbourhoods",
+        "subtitle": f"Community Needs Index 2019 × Index of Multiple Deprivation {opts.imd}: "
+        f"{len(lb):,} left-behind wards, {lb['population'].sum() / 1e6:.2f} million residents",
+        "css": _static("report.css"),
+        "js": _static("report.js"),
+        "data_json": safe_json(data),
+        "cards": cards,
+        "headline_note": "Counts and rates from this run, with the published figure beside each where one exists "
+        "(published_checks.csv has every difference).",
+        "paths": [{"d": p.d, "code": p.ward_code, "group": p.group} for p in group_paths.itertuples()],
+        "viewbox": " ".join(str(int(v)) for v in viewbox),
+        "n_wards_drawn": len(group_paths),
+        "n_no_shape": len(no_shape),
+        "no_shape_names": ", ".join(
+            f"{n} ({c})" for c, n in zip(no_shape["ward_code"], no_shape["ward_name"], strict=True)
+        )
+        or "none",
+        "groups": [
+            {
+                "code": g,
+                "label": GROUP_LABELS[g],
+                "colour": COLOURS[g],
+                "wards": f"{int((wards['group'] == g).sum()):,}",
+            }
+            for g in GROUPS
+        ],
+        "outcome_groups": [
+            {"label": GROUP_LABELS.get(g, "England"), "colour": COLOURS[g]}
+            for g in ("left_behind", "other_deprived", "england")
+        ],
+        "threshold_pct": f"{opts.threshold:.0%}",
+        "cutoff": k,
+        "region_table": html_table(region, bcols, "region-table"),
+        "lad_table": html_table(lad, bcols, "lad-table"),
+        "diag_table": html_table(diag[diag["status"] != "matched"], dcols, "diag-table")
+        if diag is not None
+        else Markup("<p>No published list to compare with for this edition.</p>"),
+        "diag_note": (
+            f"Against the published 2020 list: matched {d['matched']}, missed {d['missed']}, extra "
+            f"{d['extra']} (precision {d['precision']:.3f}, recall {d['recall']:.3f}, F1 {d['f1']:.3f}). "
+            "Margins are cut-off minus rank (negative = outside)."
+        )
+        if d
+        else "",
+        "method": method,
+        "options": [(k_, str(v)) for k_, v in s["options"].items()],
+        "inputs": inputs,
+        "citations": s["citations"],
+        "version": s["leftbehind_version"],
+        "footer": "Community Needs Index © OCSI for Local Trust, not open data. Contains public sector information "
+        "licensed under the Open Government Licence v3.0; contains OS data © Crown copyright and database right.",
+    }
+
+
+def render_report(results, paths: pd.DataFrame, viewbox) -> str:
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    env = Environment(
+        loader=PackageLoader("leftbehind.report", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        keep_trailing_newline=True,
+    )
+    return env.get_template("report.html.j2").render(**build_context(results, paths, viewbox))

@@ -1,0 +1,276 @@
+/* leftbehind report: map, charts, tables and ward profiles. No network, no libraries.
+   Every name from the data is inserted with textContent, never as HTML. */
+(function () {
+  "use strict";
+  var DATA = JSON.parse(document.getElementById("report-data").textContent);
+  var SVGNS = document.getElementById("map").namespaceURI;  /* the SVG namespace, read from the page */
+  var C = {}; DATA.wardCols.forEach(function (c, i) { C[c] = i; });
+  var byCode = {}; DATA.wards.forEach(function (w) { byCode[w[C.ward_code]] = w; });
+
+  function el(tag, attrs, text) {
+    var e = document.createElement(tag);
+    if (attrs) { Object.keys(attrs).forEach(function (k) { e.setAttribute(k, attrs[k]); }); }
+    if (text !== undefined && text !== null) { e.textContent = String(text); }
+    return e;
+  }
+  function sv(tag, attrs, text) {
+    var e = document.createElementNS(SVGNS, tag);
+    if (attrs) { Object.keys(attrs).forEach(function (k) { e.setAttribute(k, attrs[k]); }); }
+    if (text !== undefined && text !== null) { e.textContent = String(text); }
+    return e;
+  }
+  function fmt(v, d) {
+    if (v === null || v === undefined || (typeof v === "number" && isNaN(v))) { return "–"; }
+    if (typeof v !== "number") { return String(v); }
+    return v.toLocaleString("en-GB", { maximumFractionDigits: d === undefined ? 0 : d,
+                                        minimumFractionDigits: d === undefined ? 0 : Math.min(d, 1) });
+  }
+  function groupLabel(g) { return (DATA.groups[g] || { label: g }).label; }
+  function badge(g) { var b = el("span", { "class": "badge " + g }, groupLabel(g)); return b; }
+
+  /* ---------------------------------------------------------------- map */
+  var svg = document.getElementById("map");
+  var tip = document.getElementById("tip");
+  var wrap = document.getElementById("map-wrap");
+  var vb0 = svg.getAttribute("viewBox").split(/\s+/).map(Number);
+  var vb = vb0.slice();
+  function setVB() { svg.setAttribute("viewBox", vb.join(" ")); }
+  function zoomAt(f, cx, cy) {
+    var nw = Math.min(vb0[2] * 1.5, Math.max(vb0[2] / 300, vb[2] * f));
+    var k = nw / vb[2];
+    vb[0] = cx - (cx - vb[0]) * k; vb[1] = cy - (cy - vb[1]) * k; vb[2] = nw; vb[3] = vb[3] * k; setVB();
+  }
+  function svgPoint(evt) {
+    var r = svg.getBoundingClientRect();
+    var s = Math.max(vb[2] / r.width, vb[3] / r.height);
+    var ox = (r.width * s - vb[2]) / 2, oy = (r.height * s - vb[3]) / 2;
+    return [vb[0] + (evt.clientX - r.left) * s - ox, vb[1] + (evt.clientY - r.top) * s - oy, s];
+  }
+  svg.addEventListener("wheel", function (evt) {
+    evt.preventDefault(); var p = svgPoint(evt); zoomAt(evt.deltaY < 0 ? 0.8 : 1.25, p[0], p[1]);
+  }, { passive: false });
+  var drag = null;
+  svg.addEventListener("pointerdown", function (evt) { drag = { x: evt.clientX, y: evt.clientY, moved: false }; });
+  window.addEventListener("pointerup", function () { setTimeout(function () { drag = null; }, 0); });
+  svg.addEventListener("pointermove", function (evt) {
+    if (drag && (evt.buttons & 1)) {
+      var s = svgPoint(evt)[2];
+      var dx = evt.clientX - drag.x, dy = evt.clientY - drag.y;
+      if (Math.abs(dx) + Math.abs(dy) > 2) { drag.moved = true; }
+      vb[0] -= dx * s; vb[1] -= dy * s; drag.x = evt.clientX; drag.y = evt.clientY; setVB();
+    }
+  });
+  document.getElementById("zin").addEventListener("click", function () { zoomAt(0.6, vb[0] + vb[2] / 2, vb[1] + vb[3] / 2); });
+  document.getElementById("zout").addEventListener("click", function () { zoomAt(1.6, vb[0] + vb[2] / 2, vb[1] + vb[3] / 2); });
+  document.getElementById("zreset").addEventListener("click", function () { vb = vb0.slice(); setVB(); });
+  var hovered = null;
+  svg.addEventListener("mouseover", function (evt) {
+    var t = evt.target; if (!t.dataset || !t.dataset.c) { return; }
+    if (hovered) { hovered.classList.remove("hover"); }
+    hovered = t; t.classList.add("hover");
+    var w = byCode[t.dataset.c]; tip.textContent = "";
+    if (w) {
+      tip.appendChild(el("strong", null, w[C.ward_name])); tip.appendChild(el("br"));
+      tip.appendChild(document.createTextNode(w[C.lad_name] + " · " + w[C.region_name])); tip.appendChild(el("br"));
+      tip.appendChild(badge(w[C.group])); tip.appendChild(el("br"));
+      tip.appendChild(document.createTextNode("CNI rank " + fmt(w[C.cni_rank]) + " · ward IMD rank " + fmt(w[C.imd_rank])));
+      tip.appendChild(el("br"));
+      tip.appendChild(document.createTextNode("Residents " + fmt(w[C.population])));
+    }
+    tip.style.display = "block";
+  });
+  svg.addEventListener("mousemove", function (evt) {
+    var r = wrap.getBoundingClientRect();
+    tip.style.left = Math.min(evt.clientX - r.left + 14, r.width - 290) + "px";
+    tip.style.top = (evt.clientY - r.top + 14) + "px";
+  });
+  svg.addEventListener("mouseleave", function () { tip.style.display = "none"; if (hovered) { hovered.classList.remove("hover"); } });
+  svg.addEventListener("click", function (evt) {
+    if (drag && drag.moved) { return; }
+    var t = evt.target; if (t.dataset && t.dataset.c) { showProfile(t.dataset.c, true); }
+  });
+
+  /* ---------------------------------------------------------------- scatter */
+  (function scatter() {
+    var box = document.getElementById("scatter-chart");
+    var W = 900, H = 520, m = { l: 60, r: 20, t: 14, b: 46 };
+    var pts = DATA.wards.filter(function (w) { return w[C.imd_score] !== null; });
+    var xs = pts.map(function (w) { return w[C.imd_score]; }), ys = pts.map(function (w) { return w[C.cni_score]; });
+    var x0 = Math.min.apply(null, xs), x1 = Math.max.apply(null, xs), y0 = Math.min.apply(null, ys), y1 = Math.max.apply(null, ys);
+    function X(v) { return m.l + (v - x0) / (x1 - x0) * (W - m.l - m.r); }
+    function Y(v) { return H - m.b - (v - y0) / (y1 - y0) * (H - m.t - m.b); }
+    var s = sv("svg", { viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": "CNI score against ward IMD score" });
+    for (var i = 0; i <= 5; i++) {
+      var xv = x0 + (x1 - x0) * i / 5, yv = y0 + (y1 - y0) * i / 5;
+      s.appendChild(sv("line", { x1: X(xv), x2: X(xv), y1: m.t, y2: H - m.b, stroke: "#eee" }));
+      s.appendChild(sv("line", { x1: m.l, x2: W - m.r, y1: Y(yv), y2: Y(yv), stroke: "#eee" }));
+      s.appendChild(sv("text", { x: X(xv), y: H - m.b + 16, "text-anchor": "middle" }, fmt(xv, 0)));
+      s.appendChild(sv("text", { x: m.l - 6, y: Y(yv) + 4, "text-anchor": "end" }, fmt(yv, 0)));
+    }
+    s.appendChild(sv("text", { x: (W + m.l) / 2, y: H - 8, "text-anchor": "middle" }, DATA.imdAxis));
+    s.appendChild(sv("text", { x: 14, y: (H - m.b) / 2, transform: "rotate(-90 14 " + (H - m.b) / 2 + ")", "text-anchor": "middle" },
+      "Community Needs Index 2019 score (higher = more need)"));
+    var order = ["rest", "no_imd", "other_deprived", "left_behind"];
+    order.forEach(function (g) {
+      pts.forEach(function (w) {
+        if (w[C.group] !== g) { return; }
+        var c = sv("circle", { cx: X(w[C.imd_score]).toFixed(1), cy: Y(w[C.cni_score]).toFixed(1), r: g === "rest" ? 1.6 : 2.4,
+                               fill: DATA.groups[g].colour, "fill-opacity": g === "rest" ? 0.5 : 0.85, "data-c": w[C.ward_code] });
+        c.appendChild(sv("title", null, w[C.ward_name] + " (" + w[C.lad_name] + ")"));
+        s.appendChild(c);
+      });
+    });
+    if (DATA.cutImd !== null) {
+      s.appendChild(sv("line", { x1: X(DATA.cutImd), x2: X(DATA.cutImd), y1: m.t, y2: H - m.b, stroke: "#333", "stroke-dasharray": "5 4" }));
+    }
+    s.appendChild(sv("line", { x1: m.l, x2: W - m.r, y1: Y(DATA.cutCni), y2: Y(DATA.cutCni), stroke: "#333", "stroke-dasharray": "5 4" }));
+    s.addEventListener("click", function (evt) { var c = evt.target.getAttribute("data-c"); if (c) { showProfile(c, true); } });
+    box.appendChild(s);
+  })();
+
+  /* ---------------------------------------------------------------- outcomes */
+  (function outcomesChart() {
+    var box = document.getElementById("outcome-chart");
+    var groups = ["left_behind", "other_deprived", "england"];
+    var byInd = {}, order = [];
+    DATA.outcomes.forEach(function (r) {
+      if (!byInd[r.indicator]) { byInd[r.indicator] = { label: r.label, unit: r.unit, g: {} }; order.push(r.indicator); }
+      byInd[r.indicator].g[r.group] = r;
+    });
+    order.forEach(function (k) {
+      var d = byInd[k], row = el("div", { "class": "outrow" });
+      var lab = el("div", { "class": "lab" }, d.label); lab.appendChild(el("small", null, d.unit)); row.appendChild(lab);
+      var vals = []; groups.forEach(function (g) { if (d.g[g]) { vals.push(d.g[g].ci_low, d.g[g].ci_high, d.g[g].estimate); } });
+      var lo = Math.min.apply(null, vals), hi = Math.max.apply(null, vals), pad = (hi - lo) * 0.08 || 1;
+      var nonneg = lo >= 0; lo -= pad; hi += pad; if (nonneg) { lo = Math.max(lo, 0); }
+      var W = 520, H = 46, s = sv("svg", { viewBox: "0 0 " + W + " " + H });
+      function X(v) { return 8 + (v - lo) / (hi - lo) * (W - 16); }
+      s.appendChild(sv("line", { x1: 8, x2: W - 8, y1: H - 12, y2: H - 12, stroke: "#ccc" }));
+      s.appendChild(sv("text", { x: 8, y: H - 1 }, fmt(lo, 1))); s.appendChild(sv("text", { x: W - 8, y: H - 1, "text-anchor": "end" }, fmt(hi, 1)));
+      groups.forEach(function (g, i) {
+        var r = d.g[g]; if (!r) { return; } var y = 8 + i * 10;
+        s.appendChild(sv("line", { x1: X(r.ci_low), x2: X(r.ci_high), y1: y, y2: y, stroke: DATA.groups[g].colour, "stroke-width": 2 }));
+        var c = sv("circle", { cx: X(r.estimate), cy: y, r: 4, fill: DATA.groups[g].colour, "class": "est" });
+        c.appendChild(sv("title", null, DATA.groups[g].label + ": " + fmt(r.estimate, 2) + " (" + fmt(r.ci_low, 2) + " to " + fmt(r.ci_high, 2) + ")"));
+        s.appendChild(c);
+      });
+      var chart = el("div", { "class": "chart" }); chart.appendChild(s); row.appendChild(chart);
+      var df = d.g.left_behind_minus_other_deprived;
+      row.appendChild(el("div", { "class": "diff" }, df ? "LB − ODA: " + fmt(df.estimate, 2) + " (" + fmt(df.ci_low, 2) + " to " + fmt(df.ci_high, 2) + ")" : ""));
+      box.appendChild(row);
+    });
+  })();
+
+  /* ---------------------------------------------------------------- sortable static tables */
+  function makeSortable(table) {
+    var ths = table.querySelectorAll("thead th");
+    ths.forEach(function (th, idx) {
+      th.addEventListener("click", function () {
+        var asc = !th.classList.contains("sorted-asc");
+        ths.forEach(function (t) { t.classList.remove("sorted-asc", "sorted-desc"); });
+        th.classList.add(asc ? "sorted-asc" : "sorted-desc");
+        var body = table.tBodies[0], rows = Array.prototype.slice.call(body.rows);
+        rows.sort(function (a, b) {
+          var x = a.cells[idx].getAttribute("data-v") || a.cells[idx].textContent;
+          var y = b.cells[idx].getAttribute("data-v") || b.cells[idx].textContent;
+          var nx = parseFloat(x), ny = parseFloat(y);
+          var r = (!isNaN(nx) && !isNaN(ny)) ? nx - ny : x.localeCompare(y);
+          return asc ? r : -r;
+        });
+        rows.forEach(function (r) { body.appendChild(r); });
+      });
+    });
+  }
+  document.querySelectorAll("table.sortable").forEach(makeSortable);
+
+  /* ---------------------------------------------------------------- ward table */
+  var state = { q: "", g: "", k: 7, asc: true, page: 0 }, PER = 50, filtered = [];
+  var tbody = document.querySelector("#ward-table tbody");
+  function applyFilter() {
+    var q = state.q.toLowerCase();
+    filtered = DATA.wards.filter(function (w) {
+      if (state.g && w[C.group] !== state.g) { return false; }
+      if (!q) { return true; }
+      return (w[C.ward_name] + " " + w[C.ward_code] + " " + w[C.lad_name]).toLowerCase().indexOf(q) >= 0;
+    });
+    var k = state.k, dir = state.asc ? 1 : -1;
+    filtered.sort(function (a, b) {
+      var x = a[k], y = b[k];
+      if (x === null) { return 1; } if (y === null) { return -1; }
+      return (typeof x === "number" ? x - y : String(x).localeCompare(String(y))) * dir;
+    });
+    state.page = 0; renderTable();
+  }
+  function renderTable() {
+    tbody.textContent = "";
+    var start = state.page * PER, rows = filtered.slice(start, start + PER);
+    rows.forEach(function (w) {
+      var tr = el("tr", { "data-c": w[C.ward_code] });
+      tr.appendChild(el("td", null, w[C.ward_name])); tr.appendChild(el("td", null, w[C.ward_code]));
+      tr.appendChild(el("td", null, w[C.lad_name])); tr.appendChild(el("td", null, w[C.region_name]));
+      var tg = el("td"); tg.appendChild(badge(w[C.group])); tr.appendChild(tg);
+      tr.appendChild(el("td", { "class": "n" }, fmt(w[C.population]))); tr.appendChild(el("td", { "class": "n" }, fmt(w[C.cni_rank])));
+      tr.appendChild(el("td", { "class": "n" }, fmt(w[C.imd_rank])));
+      tbody.appendChild(tr);
+    });
+    var pages = Math.max(1, Math.ceil(filtered.length / PER));
+    document.getElementById("page").textContent = "page " + (state.page + 1) + " of " + pages;
+    document.getElementById("ward-count").textContent = filtered.length.toLocaleString("en-GB") + " wards";
+  }
+  document.getElementById("ward-search").addEventListener("input", function (e) { state.q = e.target.value; applyFilter(); });
+  document.getElementById("ward-group").addEventListener("change", function (e) { state.g = e.target.value; applyFilter(); });
+  document.getElementById("prev").addEventListener("click", function () { if (state.page > 0) { state.page--; renderTable(); } });
+  document.getElementById("next").addEventListener("click", function () {
+    if ((state.page + 1) * PER < filtered.length) { state.page++; renderTable(); }
+  });
+  document.querySelectorAll("#ward-table th").forEach(function (th) {
+    th.addEventListener("click", function () {
+      var k = Number(th.getAttribute("data-k")); state.asc = state.k === k ? !state.asc : true; state.k = k; applyFilter();
+    });
+  });
+  tbody.addEventListener("click", function (evt) {
+    var tr = evt.target.closest("tr"); if (tr) { showProfile(tr.getAttribute("data-c"), true); }
+  });
+  applyFilter();
+
+  /* ---------------------------------------------------------------- profile */
+  var selected = null;
+  function showProfile(code, scroll) {
+    var w = byCode[code]; var body = document.getElementById("profile-body");
+    if (!w) { return; }
+    body.textContent = "";
+    body.appendChild(el("h3", null, w[C.ward_name]));
+    var p = el("p"); p.appendChild(document.createTextNode(w[C.ward_code] + " · " + w[C.lad_name] + " · " + w[C.region_name] + " · "));
+    p.appendChild(badge(w[C.group]));
+    if (w[C.published]) { p.appendChild(document.createTextNode(" · in the published 2020 list")); }
+    body.appendChild(p);
+    var grid = el("div", { "class": "grid2" });
+    var t1 = el("table"); var rows1 = [
+      ["Residents", fmt(w[C.population])],
+      ["Community Needs Index score / rank", fmt(w[C.cni_score], 2) + " / " + fmt(w[C.cni_rank]) + " of " + fmt(DATA.nWards)],
+      ["Civic Assets rank", fmt(w[C.civic_assets_rank])], ["Connectedness rank", fmt(w[C.connectedness_rank])],
+      ["Active and Engaged Community rank", fmt(w[C.engaged_community_rank])],
+      [DATA.imdLabel + " score / rank", fmt(w[C.imd_score], 2) + " / " + fmt(w[C.imd_rank])],
+      ["Cut-off (top " + DATA.thresholdPct + ")", "rank ≤ " + fmt(DATA.cutoff)]];
+    rows1.forEach(function (r) { var tr = el("tr"); tr.appendChild(el("td", null, r[0])); tr.appendChild(el("td", { "class": "n" }, r[1])); t1.appendChild(tr); });
+    grid.appendChild(t1);
+    var t2 = el("table"); var head = el("tr");
+    ["Indicator", "This ward", "Left behind", "Other deprived", "England"].forEach(function (h) { head.appendChild(el("th", null, h)); });
+    t2.appendChild(head);
+    var vals = DATA.ind.values[code];
+    DATA.ind.cols.forEach(function (c, i) {
+      var tr = el("tr"); var lab = el("td", null, c.label); lab.appendChild(el("div", { "class": "muted" }, c.unit)); tr.appendChild(lab);
+      tr.appendChild(el("td", { "class": "n" }, vals ? fmt(vals[i], 2) : "–"));
+      ["left_behind", "other_deprived", "england"].forEach(function (g) {
+        var e = (DATA.ind.groups[c.key] || {})[g]; tr.appendChild(el("td", { "class": "n" }, e === undefined ? "–" : fmt(e, 2)));
+      });
+      t2.appendChild(tr);
+    });
+    grid.appendChild(t2); body.appendChild(grid);
+    if (selected) { selected.classList.remove("selected"); }
+    selected = svg.querySelector('path[data-c="' + code + '"]'); if (selected) { selected.classList.add("selected"); }
+    if (scroll) { history.replaceState(null, "", "#ward=" + code); document.getElementById("profile").scrollIntoView(); }
+  }
+  window.leftbehindShowProfile = showProfile;
+  var m = /#ward=(E05\d{6})/.exec(location.hash); if (m) { showProfile(m[1], false); }
+})();
