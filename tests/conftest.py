@@ -52,3 +52,46 @@ def mirror_factory(tmp_path, shared_data, isolated_env):
         return make_mirror(tmp_path / "mirror", shared_data, list(copy))
 
     return factory
+
+
+@pytest.fixture(scope="session")
+def run_out(shared_data, tmp_path_factory):
+    """One default `leftbehind run` on the real data, shared by the tests that read its outputs."""
+    from typer.testing import CliRunner
+
+    from leftbehind.cli import app
+
+    out = tmp_path_factory.mktemp("run") / "out"
+    res = CliRunner().invoke(app, ["run", "--out", str(out), "--data", str(shared_data)])
+    assert res.exit_code == 0, res.output
+    return out, res.output
+
+
+CHROMIUM = os.environ.get("LEFTBEHIND_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (never a downloaded browser). CI installs it (.ci/run)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: install Debian's chromium (apt-get install chromium) "
+            "or set LEFTBEHIND_CHROMIUM"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-background-networking",
+                "--disable-gpu",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield b
+        b.close()

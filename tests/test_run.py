@@ -31,14 +31,6 @@ WARD_COLUMNS = [
 
 
 @pytest.fixture(scope="module")
-def run_out(shared_data, tmp_path_factory):
-    out = tmp_path_factory.mktemp("run") / "out"
-    res = runner.invoke(app, ["run", "--out", str(out), "--data", str(shared_data)])
-    assert res.exit_code == 0, res.output
-    return out, res.output
-
-
-@pytest.fixture(scope="module")
 def wards(run_out):
     return pd.read_csv(run_out[0] / "wards.csv")
 

@@ -424,6 +424,25 @@ def report_cmd(
     )
 
 
+@app.command("serve")
+@guarded
+def serve(
+    out: Annotated[Path, typer.Option("--out", help="The folder of a finished `leftbehind run`.")] = Path("out"),
+    host: Annotated[str, typer.Option("--host", help="Address to listen on (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8000,
+    data: DataDir = None,
+) -> None:
+    """Serve the report and a read-only JSON/CSV API (/api/summary, /api/wards, /api/wards/{code}, /api/lads/{code},
+    /health, /openapi.json)."""
+    import uvicorn
+
+    from leftbehind.web.app import create_app
+
+    application = create_app(out, data)
+    _console().print(f"serving {out} at http://{host}:{port}/ (API: /api/wards, schema: /openapi.json); Ctrl+C stops")
+    uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
 # ---------------------------------------------------------------- run
 
 
