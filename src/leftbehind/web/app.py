@@ -16,6 +16,7 @@ import math
 from pathlib import Path
 from typing import Annotated, Literal
 
+import numpy as np
 import pandas as pd
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi import Path as PathParam
@@ -80,6 +81,12 @@ def create_app(out: str | Path, data=None) -> FastAPI:
     wards = results.tables["wards"]
     wards = wards[[c for c in WARD_FIELDS if c in wards.columns]].copy()
     search_text = (wards["ward_name"] + " " + wards["ward_code"] + " " + wards["lad_name"]).str.lower()
+    # precomputed once: filters are vectorised masks, responses slices of ready-made records
+    records = _records(wards)
+    col_group = wards["group"].to_numpy()
+    col_region = wards["region_name"].str.lower().to_numpy()
+    col_lad = wards["lad_code"].to_numpy()
+    texts = search_text.to_numpy()
     indicators = results.tables["ward_indicators"].set_index("ward_code")
     lads = results.tables["breakdown_lad"].set_index("area_code")
     regions = results.tables["breakdown_region"]
@@ -170,26 +177,29 @@ def create_app(out: str | Path, data=None) -> FastAPI:
         offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
         format: Annotated[Literal["json", "csv"], Query()] = "json",
     ):
-        mask = pd.Series(True, index=wards.index)
+        mask = np.ones(len(records), dtype=bool)
         if q:
-            mask &= search_text.str.contains(q.lower(), regex=False)
+            needle = q.lower()
+            mask &= np.fromiter((needle in t for t in texts), dtype=bool, count=len(texts))
         if group:
-            mask &= wards["group"] == group
+            mask &= col_group == group
         if region:
-            mask &= wards["region_name"].str.lower() == region.lower()
+            mask &= col_region == region.lower()
         if lad:
-            mask &= wards["lad_code"] == lad
-        hit = wards[mask]
-        page = hit.iloc[offset : offset + limit]
+            mask &= col_lad == lad
+        idx = np.flatnonzero(mask)
+        page = idx[offset : offset + limit]
         if format == "csv":
             buf = io.StringIO()
-            page.to_csv(buf, index=False)
+            wards.iloc[page].to_csv(buf, index=False)
             return Response(
                 buf.getvalue(),
                 media_type="text/csv; charset=utf-8",
                 headers={"Content-Disposition": 'attachment; filename="wards.csv"'},
             )
-        return {"total": int(len(hit)), "limit": limit, "offset": offset, "items": _records(page)}
+        return JSONResponse(
+            {"total": int(len(idx)), "limit": limit, "offset": offset, "items": [records[i] for i in page]}
+        )
 
     @app.get("/api/wards/{code}", summary="One ward, with its indicators")
     def api_ward(code: Annotated[str, PathParam(pattern=r"^E05\d{6}$", description="December 2017 ward code")]) -> dict:
