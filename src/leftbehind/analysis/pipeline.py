@@ -66,6 +66,17 @@ class Options(BaseModel):
     residents: Literal["mid2019", "mid2020", "mid2015", "census2011"] = "mid2019"
     replicates: int = Field(1000, ge=100, le=100_000)
     indices: bool = True
+    claimant_month: str = Field("2020-05", pattern=r"^(19|20)\d\d-(0[1-9]|1[0-2])$")
+    red_wall_2017: str = "Lab"
+    red_wall_2019: str = "Con"
+    red_wall_regions: tuple[str, ...] = (
+        "North East",
+        "North West",
+        "Yorkshire and The Humber",
+        "East Midlands",
+        "West Midlands",
+        "Wales",
+    )
 
 
 @dataclass
@@ -229,6 +240,8 @@ def run_pipeline(opts: Options, data=None, progress: Callable[[str], None] | Non
     region = breakdown(wards, "region_code", "region_name")
     lad = breakdown(wards, "lad_code", "lad_name")
     pcon = constituency_breakdown(wards, piece_shares("wd17", data=data))
+    _step(progress, "politics and economy")
+    politics, economy = politics_and_economy(opts, wards, shares, lad, data)
     checks = published_checks(opts, wards, outcome)
     results.tables = {
         "wards": wards,
@@ -239,6 +252,8 @@ def run_pipeline(opts: Options, data=None, progress: Callable[[str], None] | Non
         "published_checks": checks,
         "ward_indicators": ward_vals,
     }
+    results.tables.update(politics["tables"])
+    results.tables.update(economy["tables"])
     if diag is not None:
         results.tables["diagnostics"] = diag
     if results.fits:
@@ -279,6 +294,8 @@ def run_pipeline(opts: Options, data=None, progress: Callable[[str], None] | Non
             for r in lad.to_dict("records")
         },
         "diagnostics": metrics,
+        "politics": politics["summary"],
+        "economy": economy["summary"],
         "published_checks": checks.to_dict("records"),
         "indices": {s.name: {"edition": s.edition, "areas": len(b), "fit": f.as_dict()} for s, b, f, _ in results.fits},
         "inputs": [used_inputs()[k] for k in sorted(used_inputs())],
@@ -291,6 +308,88 @@ def run_pipeline(opts: Options, data=None, progress: Callable[[str], None] | Non
         ),
     }
     return results
+
+
+def politics_and_economy(opts: Options, wards: pd.DataFrame, shares: pd.DataFrame, lad: pd.DataFrame, data=None):
+    """The constituency table, correlations with the Leave vote, the red wall; claimant count, furlough."""
+    from leftbehind.analysis.economy import claimant_london, claimant_rates, furlough_by_share
+    from leftbehind.analysis.politics import (
+        RedWallRule,
+        constituency_table,
+        correlations,
+        election_results,
+        lad_leave,
+        red_wall,
+    )
+    from leftbehind.geography.lookups import piece_shares
+
+    rule = RedWallRule(party_2017=opts.red_wall_2017, party_2019=opts.red_wall_2019, regions=opts.red_wall_regions)
+    pcon = constituency_table(wards, piece_shares("wd17", data=data), rule, data)
+    w = wards[wards["imd_score"].notna()]
+    lad_means = pd.DataFrame(
+        {
+            "cni_score_mean": (w["cni_score"] * w["population"]).groupby(w["lad_code"]).sum()
+            / w.groupby("lad_code")["population"].sum(),
+            "imd_score_mean": (w["imd_score"] * w["population"]).groupby(w["lad_code"]).sum()
+            / w.groupby("lad_code")["population"].sum(),
+        }
+    )
+    lt = lad.rename(columns={"area_code": "lad_code", "area_name": "lad_name"})
+    lt = lt.assign(lbn_share=lt["population_left_behind"] / lt["population_total"])
+    lt = lt.merge(lad_means, left_on="lad_code", right_index=True, how="left")
+    lt = lt.merge(lad_leave(data).rename(columns={"lad24cd": "lad_code"}), on="lad_code", how="left")
+    lad_table = lt[
+        [
+            "lad_code",
+            "lad_name",
+            "wards_left_behind",
+            "population_left_behind",
+            "population_total",
+            "lbn_share",
+            "cni_score_mean",
+            "imd_score_mean",
+            "leave_votes",
+            "valid_votes",
+            "leave_share",
+            "counting_areas",
+        ]
+    ]
+    corr = pd.concat(
+        [
+            correlations(pcon, "leave_share_est", ["lbn_share", "cni_score_mean", "imd_score_mean"], "constituency"),
+            correlations(
+                lad_table, "leave_share", ["lbn_share", "cni_score_mean", "imd_score_mean"], "local authority"
+            ),
+        ],
+        ignore_index=True,
+    )
+    uk = election_results(data)
+    rw = pcon["red_wall"]
+    politics = {
+        "tables": {"constituencies": pcon, "politics_correlations": corr, "politics_lad": lad_table},
+        "summary": {
+            "red_wall_rule": rule.describe(),
+            "red_wall_seats_uk": int(red_wall(uk, rule).sum()),
+            "red_wall_seats_england": int(rw.sum()),
+            "lbn_wards_in_red_wall_seats": int(pcon.loc[rw, "lbn_wards"].sum()),
+            "lbn_residents_in_red_wall_seats": round(float(pcon.loc[rw, "lbn_population"].sum())),
+            "lbn_wards_in_other_seats": int(pcon.loc[~rw, "lbn_wards"].sum()),
+            "lbn_residents_in_other_seats": round(float(pcon.loc[~rw, "lbn_population"].sum())),
+            "constituencies": len(pcon),
+            "leave_source": "Hanretty (2017) constituency estimates ('Figure to use'); Electoral Commission results "
+            "by counting area for local authorities",
+        },
+    }
+    claim, status = claimant_rates(opts.claimant_month, wards, shares, data)
+    london = claimant_london(wards, shares, data)
+    furlough = furlough_by_share(pcon, lad, data)
+    economy = {
+        "tables": {"economy_claimants_london": london, "economy_furlough": furlough},
+        "summary": {"claimant_count": status},
+    }
+    if len(claim):
+        economy["tables"]["economy_claimants"] = claim
+    return politics, economy
 
 
 def _build_index(name: str, data):

@@ -67,8 +67,9 @@ def normalise_header(h: str) -> str:
 class Col:
     """A canonical column and how it is read and checked.
 
-    kind: ``str`` (text), ``code`` (GSS code, ``pattern``), ``int``, ``float``, ``rank``
-    (integer 1..n), ``decile`` (integer 1..10), ``bool`` (TRUE/FALSE).
+    kind: ``str`` (text), ``code`` (GSS code, ``pattern``), ``int``, ``float``, ``percent`` (a
+    number that may carry a "%" sign), ``rank`` (integer 1..n), ``decile`` (integer 1..10),
+    ``bool`` (TRUE/FALSE).
     """
 
     name: str
@@ -243,6 +244,8 @@ def _to_number(s: pd.Series, col: Col, spec: TableSpec, path: Path) -> pd.Series
         text = s.astype("string").fillna("").str.strip()
         blank = text.isin(SUPPRESSED)
         cleaned = text.str.replace(",", "", regex=False).where(~blank, None)
+        if col.kind == "percent":  # "13%" -> 13
+            cleaned = cleaned.str.replace("%", "", regex=False).str.strip()
         num = pd.to_numeric(cleaned, errors="coerce")
     bad = num.isna() & ~blank
     if bad.any():

@@ -605,7 +605,107 @@ INDICATORS = [
         description="ONS/Defra 2011 rural-urban classification of LSOAs (E&W)",
     ),
 ]
-SPECS.update({s.dataset: s for s in LOOKUPS + INDICATORS})
+_PCON = r"^[EWSN]\d{8}$"
+ECONOMY_POLITICS = [
+    *(
+        TableSpec(
+            ds,
+            Col("pcon_code", ("ons_id",), kind="code", pattern=_PCON),
+            "pcon",
+            rows=650,
+            columns=(
+                Col("pcon_name", ("constituency_name",), kind="str"),
+                Col("region_name", (), kind="str"),
+                Col("country_name", (), kind="str"),
+                Col("first_party", (), kind="str"),
+                Col("second_party", (), kind="str"),
+                Col("electorate", (), kind="int", min=0),
+                Col("valid_votes", (), kind="int", min=0),
+                Col("con", (), kind="int", min=0),
+                Col("lab", (), kind="int", min=0),
+            ),
+            description=f"House of Commons Library: {year} general election results by constituency",
+        )
+        for ds, year in (("ge2017_results", 2017), ("ge2019_results", 2019))
+    ),
+    TableSpec(
+        "hanretty_leave_pcon_csv",
+        Col("pcon_code", ("pcon11cd",), kind="code", pattern=r"^[EWS]\d{8}$"),
+        "pcon",
+        rows=632,
+        columns=(
+            Col("pcon_name", ("constituency_name",), kind="str"),
+            Col("leave_share_modelled", ("estimated_leave_vote_share",), min=0, max=1),
+            Col("leave_share_known", ("known_leave_vote_share",), min=0, max=1, nullable=True),
+            Col("leave_source", ("how_do_we_know",), kind="str", nullable=True),
+            Col("leave_share", ("figure_to_use",), min=0, max=1),
+        ),
+        description="Hanretty (2017) constituency Leave shares (GB): 'Figure to use' = known result where one "
+        "exists, else the estimate",
+    ),
+    TableSpec(
+        "eu_referendum_results",
+        Col("area_code", (), kind="code", pattern=r"^([EWSN]\d{8}|GI)$"),
+        "lad16",
+        rows=382,
+        columns=(
+            Col("region_code", (), kind="code", pattern=r"^[EWSN]\d{8}$"),
+            Col("region", (), kind="str"),
+            Col("area", (), kind="str"),
+            Col("electorate", (), kind="int", min=0),
+            Col("valid_votes", (), kind="int", min=0),
+            Col("remain", (), kind="int", min=0),
+            Col("leave", (), kind="int", min=0),
+            Col("pct_leave", (), min=0, max=100),
+        ),
+        description="Electoral Commission: EU referendum results by counting area (2016 LADs in England)",
+    ),
+    TableSpec(
+        "cjrs_pcon_2021",
+        Col("pcon_code", ("code",), kind="code", pattern=_PCON),
+        "pcon",
+        rows=650,
+        columns=(
+            Col("pcon_name", ("constituency",), kind="str"),
+            Col("nation", (), kind="str"),
+            Col("region", (), kind="str"),
+            Col("eligible", ("totaleligible",), kind="int", min=0),
+            Col("furloughed", ("totalfurloughed",), kind="int", min=0),
+            Col("take_up_pct", ("totaltakeup",), kind="percent", min=0, max=100),
+            Col("cumulative_furloughed", ("cumulativefurloughed",), kind="int", min=0),
+        ),
+        description="HMRC CJRS statistics by Westminster constituency (2021 release, point-in-time)",
+    ),
+    TableSpec(
+        "cjrs_la_august2020",
+        Col("area_code", ("ons_code",), kind="code", pattern=r"^[EWSNK]\d{8}$"),
+        "lad20",
+        rows=423,
+        unique_code=False,
+        columns=(
+            Col("area_name", ("authority_name",), kind="str"),
+            Col("furloughed", ("total_number_of_employments_furloughed",), kind="int", min=0),
+            Col("eligible", ("employments_eligible",), kind="int", min=0),
+            Col("take_up_pct", ("take_up_rate",), kind="percent", min=0, max=100),
+        ),
+        description="HMRC CJRS statistics August 2020: furloughed and eligible employments by LA (to 30 June 2020)",
+    ),
+    TableSpec(
+        "claimant_count_london_lsoa11",
+        lsoa_code(),
+        "lsoa11",
+        rows=4_642,
+        columns=(
+            name("lsoa11nm", "lsoa11nm"),
+            name("lad_name", "lad_name"),
+            Col("claimants_2019_10", ("claimant_count_2019_10",), kind="int", min=0),
+            Col("claimants_2020_10", ("claimant_count_2020_10",), kind="int", min=0),
+            Col("pop_16_64", (), kind="int", min=0),
+        ),
+        description="Claimant count by LSOA, London only, October 2019 and October 2020 (Nomis NM_162_1 via WPI)",
+    ),
+]
+SPECS.update({s.dataset: s for s in LOOKUPS + INDICATORS + ECONOMY_POLITICS})
 
 
 def spec_for(dataset_id: str) -> TableSpec:

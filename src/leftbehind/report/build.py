@@ -30,19 +30,19 @@ def write_report(results, folder: str | Path, exports=("html",), data=None, atom
         target = folder / FILES[kind]
         if atomic:
             with atomic_path(target) as tmp:
-                _write(kind, results, shapes, tmp)
+                _write(kind, results, shapes, tmp, data)
         else:
-            _write(kind, results, shapes, target)
+            _write(kind, results, shapes, target, data)
         written.append(FILES[kind])
     return written
 
 
-def _write(kind: str, results, shapes, path: Path) -> None:
+def _write(kind: str, results, shapes, path: Path, data=None) -> None:
     if kind == "html":
-        from leftbehind.report.geometry import svg_paths
+        from leftbehind.report.geometry import cached_svg_paths
         from leftbehind.report.html import render_report
 
-        paths, viewbox = svg_paths(shapes)
+        paths, viewbox = cached_svg_paths(data)
         path.write_text(render_report(results, paths, viewbox), encoding="utf-8")
     elif kind == "png":
         from leftbehind.report.exports import png_map

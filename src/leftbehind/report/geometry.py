@@ -61,6 +61,41 @@ def ward_shapes(data=None, tolerance: float = 150.0):
     return wards
 
 
+_PATHS: dict[tuple[int, float], tuple[pd.DataFrame, tuple[int, int, int, int]]] = {}
+
+
+def cached_svg_paths(data=None, unit: float = 100.0) -> tuple[pd.DataFrame, tuple[int, int, int, int]]:
+    """:func:`svg_paths` of :func:`ward_shapes`, cached on disk next to the shapes."""
+    import json
+
+    from leftbehind.data.sources import cache_dir, resolve
+
+    res = resolve("boundaries_lsoa11", data)
+    key = hashlib.sha256(f"{res.sha256}|{unit}|paths1".encode()).hexdigest()[:16]
+    path = cache_dir() / "geometry" / f"paths-{key}.parquet"
+    if path.is_file():
+        try:
+            t = pd.read_parquet(path)
+            return t[["ward_code", "d"]], tuple(json.loads(t.attrs.get("viewbox", "null")) or _viewbox(t))
+        except Exception:
+            path.unlink(missing_ok=True)
+    paths, vb = svg_paths(ward_shapes(data), unit)
+    try:
+        from leftbehind.io import atomic_path
+
+        out = paths.assign(vb0=vb[0], vb1=vb[1], vb2=vb[2], vb3=vb[3])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as tmp:
+            out.to_parquet(tmp, index=False)
+    except OSError:
+        pass
+    return paths, vb
+
+
+def _viewbox(t: pd.DataFrame) -> tuple[int, int, int, int]:
+    return tuple(int(t[c].iloc[0]) for c in ("vb0", "vb1", "vb2", "vb3"))
+
+
 def svg_paths(shapes, unit: float = 100.0) -> tuple[pd.DataFrame, tuple[int, int, int, int]]:
     """SVG path strings in integer units of ``unit`` metres (y flipped), relative moves.
 

@@ -75,9 +75,32 @@ def _clean(v):
     return v
 
 
+class RawJSON(str):
+    """Text that is already JSON (from pandas' C encoder), spliced into :func:`safe_json` as is."""
+
+
 def safe_json(obj) -> str:
-    """JSON that cannot close its <script> element."""
-    text = json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    """JSON that cannot close its <script> element (``<``, ``>``, ``&`` escaped everywhere)."""
+    raws: list[str] = []
+
+    def default(o):
+        if isinstance(o, RawJSON):
+            raws.append(str(o))
+            return f"@@RAW{len(raws) - 1}@@"
+        raise TypeError(type(o).__name__)
+
+    def walk(o):
+        if isinstance(o, RawJSON):
+            return default(o)
+        if isinstance(o, dict):
+            return {k: walk(v) for k, v in o.items()}
+        if isinstance(o, list):
+            return [walk(v) for v in o]
+        return o
+
+    text = json.dumps(walk(obj), separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    for i, raw in enumerate(raws):
+        text = text.replace(f'"@@RAW{i}@@"', raw, 1)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
@@ -113,7 +136,10 @@ def build_context(results, paths: pd.DataFrame, viewbox) -> dict:
     s = results.summary
     k = int(s["cut_off"]["cutoff_rank"])
     w = wards.rename(columns={"left_behind_published_2020": "published"})
-    records = [[_clean(v) for v in row] for row in w[WARD_COLS].itertuples(index=False)]
+    wj = w[WARD_COLS].copy()
+    for c in wj.select_dtypes("floating").columns:
+        wj[c] = wj[c].round(4)
+    records = RawJSON(wj.to_json(orient="values"))
     outcome = t["outcomes"]
     out_rows = [
         {c: _clean(r[c]) for c in ("indicator", "label", "unit", "group", "estimate", "ci_low", "ci_high")}
@@ -125,7 +151,7 @@ def build_context(results, paths: pd.DataFrame, viewbox) -> dict:
     est = outcome.pivot_table(index="indicator", columns="group", values="estimate", aggfunc="first")
     ind = {
         "cols": [{"key": c, "label": labels.loc[c, "label"], "unit": labels.loc[c, "unit"]} for c in cols],
-        "values": {code: [_clean(v) for v in vals] for code, vals in zip(wi.index, wi[cols].to_numpy(), strict=True)},
+        "values": RawJSON(wi[cols].astype("float64").round(4).T.to_json(orient="columns")),
         "groups": {c: {g: _clean(est.loc[c, g]) for g in ("left_behind", "other_deprived", "england")} for c in cols},
     }
     lb = wards[wards["group"] == "left_behind"]

@@ -35,6 +35,12 @@ FILES = {
     "breakdown_constituency": "breakdowns/constituency.csv",
     "index_fits": "indices/index_fits.csv",
     "ward_indicators": "ward_indicators.csv",
+    "constituencies": "constituencies.csv",
+    "politics_correlations": "politics/correlations.csv",
+    "politics_lad": "politics/local_authorities.csv",
+    "economy_claimants": "economy/claimants.csv",
+    "economy_claimants_london": "economy/claimants_london.csv",
+    "economy_furlough": "economy/furlough.csv",
 }
 
 
@@ -54,7 +60,8 @@ def write_results(results, out: str | Path, extra=None) -> list[str]:
     """
     written: list[str] = []
     with atomic_dir(out) as tmp:
-        (tmp / "breakdowns").mkdir()
+        for sub in ("breakdowns", "politics", "economy"):
+            (tmp / sub).mkdir()
         (tmp / "indices").mkdir()
         for name, rel in FILES.items():
             if name in results.tables:
