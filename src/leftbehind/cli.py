@@ -443,6 +443,30 @@ def serve(
     uvicorn.run(application, host=host, port=port, log_level="warning")
 
 
+claimants_app = typer.Typer(
+    help="The ONS claimant count (Nomis NM_162_1): fetch months into the cache.", no_args_is_help=True
+)
+app.add_typer(claimants_app, name="claimants")
+
+
+@claimants_app.command("fetch")
+@guarded
+def claimants_fetch(
+    month: Annotated[str, typer.Option("--month", help="Month as YYYY-MM, e.g. 2020-05.")],
+    base_url: Annotated[str, typer.Option("--base-url", help="Nomis API root.")] = "https://www.nomisweb.co.uk/api/v01",
+) -> None:
+    """Download the claimant count by LSOA 2011 for a month (paged, cached); `run` then uses it offline."""
+    from leftbehind.data.nomis import NomisClient
+
+    client = NomisClient(base_url=base_url)
+    with _console().status(f"fetching the claimant count for {month} from Nomis"):
+        cc = client.claimant_count(month, "lsoa11")
+    _console().print(
+        f"{len(cc):,} LSOAs, {int(cc['claimants'].sum()):,} claimants in {month} ({cc.attrs['source']}); "
+        f"cached in {client.cache}"
+    )
+
+
 # ---------------------------------------------------------------- run
 
 
@@ -495,6 +519,28 @@ def _print_results(con, results, out: Path) -> None:
     for r in s["published_checks"]:
         pc.add_row(r["check"], f"{r['ours']:,.1f}", f"{r['published']:,.1f}", f"{r['difference']:+,.1f}", r["unit"])
     con.print(pc)
+    pol = s.get("politics") or {}
+    if pol:
+        other = pol["constituencies"] - pol["red_wall_seats_england"]
+        con.print(
+            f"red wall ({pol['red_wall_rule']}): {pol['red_wall_seats_uk']} seats in the UK, "
+            f"{pol['red_wall_seats_england']} in England; left-behind wards in them: "
+            f"{pol['lbn_wards_in_red_wall_seats']} ({pol['lbn_residents_in_red_wall_seats']:,} residents) vs "
+            f"{pol['lbn_wards_in_other_seats']} ({pol['lbn_residents_in_other_seats']:,}) in the other {other} "
+            "English seats (constituencies.csv, politics/correlations.csv)"
+        )
+    cc = (s.get("economy") or {}).get("claimant_count") or {}
+    if cc and not cc.get("available"):
+        con.print(
+            f"claimant count {cc['month']}: not available offline ({cc['message']}); fetch it with "
+            f"`{cc['how_to_fetch']}`. London-only rates for Oct 2019 and Oct 2020 are in economy/."
+        )
+    elif cc:
+        t = results.tables["economy_claimants"].set_index("group")["estimate"]
+        con.print(
+            f"claimant count {cc['month']} (% of residents 16-64): left behind {t['left_behind']:.1f}, other "
+            f"deprived {t['other_deprived']:.1f}, England {t['england']:.1f} (published May 2020: 10.6 vs 6.5)"
+        )
     con.print(
         "cite: Community Needs Index, OCSI for Local Trust (2019) - not open data; English Indices of "
         "Deprivation (MHCLG), ONS geography and population (Open Government Licence v3.0)"
@@ -535,6 +581,18 @@ def run(
             "--residents", help="Population reported for wards and groups: mid2019 | mid2020 | mid2015 | census2011."
         ),
     ] = "mid2019",
+    month: Annotated[
+        str,
+        typer.Option(
+            "--month", help="Claimant-count month (YYYY-MM; fetched beforehand with `leftbehind claimants fetch`)."
+        ),
+    ] = "2020-05",
+    red_wall: Annotated[
+        str, typer.Option("--red-wall", help="Red-wall rule: party in 2017, party in 2019 (HoC codes, e.g. Lab,Con).")
+    ] = "Lab,Con",
+    red_wall_regions: Annotated[
+        str, typer.Option("--red-wall-regions", help="Comma-separated regions of the red-wall rule.")
+    ] = "North East,North West,Yorkshire and The Humber,East Midlands,West Midlands,Wales",
     replicates: Annotated[
         int, typer.Option("--replicates", help="Bootstrap resamples for the outcome intervals.")
     ] = 1000,
@@ -562,6 +620,12 @@ def run(
     from leftbehind.errors import UsageError
     from leftbehind.report.tables import write_results
 
+    parties = [p.strip() for p in red_wall.split(",")]
+    if len(parties) != 2 or not all(parties):
+        raise UsageError(
+            f"--red-wall must be two party codes like Lab,Con; got {red_wall!r}",
+            hint="parties as in the House of Commons Library files: Con, Lab, LD, SNP, PC, Green...",
+        )
     try:
         opts = Options(
             imd=imd,
@@ -572,11 +636,15 @@ def run(
             residents=residents,
             replicates=replicates,
             indices=not skip_indices,
+            claimant_month=month,
+            red_wall_2017=parties[0],
+            red_wall_2019=parties[1],
+            red_wall_regions=tuple(r.strip() for r in red_wall_regions.split(",") if r.strip()),
         )
     except ValidationError as exc:
         e = exc.errors()[0]
         field = e["loc"][0] if e["loc"] else "option"
-        flag = {"ward_imd": "--ward-imd"}.get(str(field), f"--{field}")
+        flag = {"ward_imd": "--ward-imd", "claimant_month": "--month"}.get(str(field), f"--{field}")
         raise UsageError(
             f"{flag}: {e['msg']} (got {e.get('input')!r})", hint="see `leftbehind run --help` for the allowed values"
         ) from None
