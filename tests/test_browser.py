@@ -64,6 +64,9 @@ def exercise(page, n_shapes: int, shot: str) -> None:
     assert page.locator("#scatter-chart circle").count() > 7_000
     assert page.locator("#outcome-chart .outrow").count() >= 20
     assert page.locator("#lad-table tbody tr").count() > 290
+    assert page.locator("#hexmap path").count() == 650
+    assert page.locator("#leave-chart circle").count() == 533 and page.locator("#fit-line").count() == 1
+    assert page.locator("#furlough-table tbody tr").count() == 10
     # hover shows the tooltip
     page.locator('#map path[data-c="E05003984"]').hover(force=True)
     assert page.locator("#tip").is_visible()

@@ -43,7 +43,7 @@ def _write(kind: str, results, shapes, path: Path, data=None) -> None:
         from leftbehind.report.html import render_report
 
         paths, viewbox = cached_svg_paths(data)
-        path.write_text(render_report(results, paths, viewbox), encoding="utf-8")
+        path.write_text(render_report(results, paths, viewbox, data), encoding="utf-8")
     elif kind == "png":
         from leftbehind.report.exports import png_map
 

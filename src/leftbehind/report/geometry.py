@@ -132,3 +132,27 @@ def svg_paths(shapes, unit: float = 100.0) -> tuple[pd.DataFrame, tuple[int, int
     width = int(np.ceil(maxx / unit - x0)) + 1
     height = int(np.ceil(y1 - miny / unit)) + 1
     return out, (0, 0, width, height)
+
+
+def hex_map(data=None) -> tuple[pd.DataFrame, tuple[int, int, int, int]]:
+    """The constituency hex cartogram (parlitools, one hexagon per seat) as SVG paths:
+    ``pcon_code, d`` and a viewBox. Longitude is scaled by cos(54°) so hexagons keep their shape."""
+    import pyogrio
+
+    from leftbehind.data.sources import resolve
+
+    shp = resolve("hexmap_west_shp", data)
+    for part in ("hexmap_west_shx", "hexmap_west_dbf", "hexmap_west_prj"):
+        resolve(part, data)  # present and checksummed beside the .shp
+    g = pyogrio.read_dataframe(shp.path)
+    import shapely
+
+    xy, idx = shapely.get_coordinates(shapely.get_exterior_ring(g.geometry.values), return_index=True)
+    x = xy[:, 0] * np.cos(np.radians(54.0)) * 1000
+    y = -xy[:, 1] * 1000
+    x0, y0 = x.min(), y.min()
+    pts = pd.DataFrame({"i": idx, "x": np.round(x - x0).astype(int), "y": np.round(y - y0).astype(int)})
+    tok = pts["x"].astype(str) + "," + pts["y"].astype(str)
+    d = "M" + tok.groupby(pts["i"]).agg(" L".join) + "Z"
+    out = pd.DataFrame({"pcon_code": g["CODE"].to_numpy()[d.index.to_numpy()], "d": d.to_numpy()})
+    return out, (0, 0, int(pts["x"].max()) + 1, int(pts["y"].max()) + 1)

@@ -129,7 +129,7 @@ def html_table(df: pd.DataFrame, columns: list[tuple[str, str, str]], table_id: 
     )
 
 
-def build_context(results, paths: pd.DataFrame, viewbox) -> dict:
+def build_context(results, paths: pd.DataFrame, viewbox, data_dir=None) -> dict:
     t = results.tables
     wards = t["wards"]
     opts = results.options
@@ -251,7 +251,10 @@ def build_context(results, paths: pd.DataFrame, viewbox) -> dict:
         "with Wilson intervals, means with a ward bootstrap.",
         "Residents: ONS mid-2019 small-area population estimates shared to wards by the same route.",
     ]
+    ctx_extra = _economy_politics_context(results, data_extra := {}, data_dir)
+    data.update(data_extra)
     return {
+        **ctx_extra,
         "title": "England's left-behind neighbourhoods",
         "subtitle": f"Community Needs Index 2019 × Index of Multiple Deprivation {opts.imd}: "
         f"{len(lb):,} left-behind wards, {lb['population'].sum() / 1e6:.2f} million residents",
@@ -306,7 +309,114 @@ def build_context(results, paths: pd.DataFrame, viewbox) -> dict:
     }
 
 
-def render_report(results, paths: pd.DataFrame, viewbox) -> str:
+HEX_BINS = [
+    (0.0, "#f2f2f2", "none"),
+    (0.10, "#fcbba1", "under 10%"),
+    (0.25, "#fb6a4a", "10% to 25%"),
+    (1.01, "#a50f15", "25% or more"),
+]
+
+
+def _economy_politics_context(results, data: dict, data_dir=None) -> dict:
+    t = results.tables
+    s = results.summary
+    ctx: dict = {}
+    pol = s.get("politics") or {}
+    pcon = t.get("constituencies")
+    if pcon is not None:
+        data["pcon"] = [
+            [r.pcon_name, _clean(r.lbn_share), _clean(r.leave_share_est), bool(r.red_wall)] for r in pcon.itertuples()
+        ]
+        from leftbehind.report.geometry import hex_map
+
+        hexes, vb = hex_map(data_dir)
+        by = pcon.set_index("pcon_code")
+        items = []
+        for h in hexes.itertuples():
+            if h.pcon_code in by.index:
+                share = float(by.loc[h.pcon_code, "lbn_share"])
+                fill = next(c for lim, c, _ in HEX_BINS if share <= lim or lim >= 1) if share > 0 else HEX_BINS[0][1]
+                title = f"{by.loc[h.pcon_code, 'pcon_name']}: {share:.0%} of residents in left-behind wards"
+            else:
+                fill, title = "#d9d9d9", "outside England"
+            items.append({"d": h.d, "fill": fill, "code": h.pcon_code, "title": title})
+        ctx.update(
+            hexes=items,
+            hex_viewbox=" ".join(map(str, vb)),
+            hex_legend=[{"fill": c, "label": lab} for _, c, lab in HEX_BINS]
+            + [{"fill": "#d9d9d9", "label": "outside England"}],
+        )
+        ctx["red_wall_text"] = (
+            f"Red wall: seats {pol.get('red_wall_rule', '')} — {pol.get('red_wall_seats_uk', 0)} in the UK, "
+            f"{pol.get('red_wall_seats_england', 0)} in England. They hold {pol.get('lbn_wards_in_red_wall_seats', 0)} "
+            f"left-behind wards ({pol.get('lbn_residents_in_red_wall_seats', 0):,} residents); the other English seats "
+            f"hold {pol.get('lbn_wards_in_other_seats', 0)} ({pol.get('lbn_residents_in_other_seats', 0):,})."
+        )
+    corr = t.get("politics_correlations")
+    ctx["correlation_table"] = (
+        html_table(
+            corr,
+            [
+                ("level", "Level", ""),
+                ("x", "Against", ""),
+                ("method", "Method", ""),
+                ("r", "r", "f2"),
+                ("ci_low", "95% CI low", "f2"),
+                ("ci_high", "95% CI high", "f2"),
+                ("n", "n", "int"),
+            ],
+            "corr-table",
+        )
+        if corr is not None
+        else Markup("")
+    )
+    pooled = [
+        ("measure", "Measure", ""),
+        ("group", "Group", ""),
+        ("estimate", "%", "f2"),
+        ("ci_low", "95% CI low", "f2"),
+        ("ci_high", "95% CI high", "f2"),
+        ("published", "Published", "f2"),
+        ("denominator", "Residents 16-64", "int"),
+    ]
+    claim = t.get("economy_claimants")
+    ctx["claimant_table"] = html_table(claim, pooled, "claimant-table") if claim is not None else None
+    cc = (s.get("economy") or {}).get("claimant_count") or {}
+    ctx["claimant_note"] = (
+        (
+            f"The claimant count for {cc.get('month')} is not available offline ({cc.get('message')}). "
+            f"Fetch it once with `{cc.get('how_to_fetch')}` and run again. The 2020 research reported "
+            "10.6% in left-behind neighbourhoods vs 6.5% in England (May/June 2020)."
+        )
+        if cc
+        else ""
+    )
+    lon = t.get("economy_claimants_london")
+    ctx["claimant_london_table"] = html_table(lon, pooled, "claimant-london-table") if lon is not None else Markup("")
+    fur = t.get("economy_furlough")
+    ctx["furlough_table"] = (
+        html_table(
+            fur,
+            [
+                ("level", "Level", ""),
+                ("band", "Residents in left-behind wards", ""),
+                ("areas", "Areas", "int"),
+                ("furloughed", "Furloughed", "int"),
+                ("eligible", "Eligible", "int"),
+                ("take_up_pct", "Take-up %", "f1"),
+                ("ci_low", "95% CI low", "f2"),
+                ("ci_high", "95% CI high", "f2"),
+                ("source", "Source", ""),
+            ],
+            "furlough-table",
+        )
+        if fur is not None
+        else Markup("")
+    )
+    return ctx
+
+
+def render_report(results, paths: pd.DataFrame, viewbox, data_dir=None) -> str:
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     env = Environment(
@@ -314,4 +424,4 @@ def render_report(results, paths: pd.DataFrame, viewbox) -> str:
         autoescape=select_autoescape(["html", "j2"]),
         keep_trailing_newline=True,
     )
-    return env.get_template("report.html.j2").render(**build_context(results, paths, viewbox))
+    return env.get_template("report.html.j2").render(**build_context(results, paths, viewbox, data_dir))

@@ -148,7 +148,7 @@ def create_app(out: str | Path, data=None) -> FastAPI:
                 from leftbehind.report.html import render_report
 
                 paths, vb = svg_paths(ward_shapes(data))
-                report_cache["html"] = render_report(results, paths, vb)
+                report_cache["html"] = render_report(results, paths, vb, data)
         return HTMLResponse(report_cache["html"])
 
     @app.get("/favicon.ico", include_in_schema=False)

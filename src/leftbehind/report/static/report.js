@@ -161,6 +161,36 @@
     });
   })();
 
+  /* ---------------------------------------------------------------- Leave vs left-behind share */
+  (function leaveChart() {
+    var box = document.getElementById("leave-chart"); if (!box || !DATA.pcon) { return; }
+    var pts = DATA.pcon.filter(function (r) { return r[1] !== null && r[2] !== null; });
+    var W = 520, H = 380, m = { l: 50, r: 12, t: 10, b: 40 };
+    var xs = pts.map(function (r) { return r[1]; }), ys = pts.map(function (r) { return r[2]; });
+    var x1 = Math.max.apply(null, xs), y0 = Math.min.apply(null, ys), y1 = Math.max.apply(null, ys);
+    function X(v) { return m.l + v / (x1 || 1) * (W - m.l - m.r); }
+    function Y(v) { return H - m.b - (v - y0) / (y1 - y0) * (H - m.t - m.b); }
+    var s = sv("svg", { viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": "Leave share against left-behind share" });
+    for (var i = 0; i <= 4; i++) {
+      var xv = x1 * i / 4, yv = y0 + (y1 - y0) * i / 4;
+      s.appendChild(sv("text", { x: X(xv), y: H - m.b + 14, "text-anchor": "middle" }, Math.round(xv * 100) + "%"));
+      s.appendChild(sv("text", { x: m.l - 4, y: Y(yv) + 4, "text-anchor": "end" }, Math.round(yv * 100) + "%"));
+      s.appendChild(sv("line", { x1: m.l, x2: W - m.r, y1: Y(yv), y2: Y(yv), stroke: "#eee" }));
+    }
+    s.appendChild(sv("text", { x: (W + m.l) / 2, y: H - 6, "text-anchor": "middle" }, "Residents in left-behind wards"));
+    s.appendChild(sv("text", { x: 12, y: H / 2, transform: "rotate(-90 12 " + H / 2 + ")", "text-anchor": "middle" }, "Leave share (est.)"));
+    pts.forEach(function (r) {
+      var c = sv("circle", { cx: X(r[1]).toFixed(1), cy: Y(r[2]).toFixed(1), r: 2.6, fill: r[3] ? "#1f4e79" : "#999", "fill-opacity": 0.7 });
+      c.appendChild(sv("title", null, r[0] + ": " + Math.round(r[1] * 100) + "% left behind, Leave " + Math.round(r[2] * 100) + "%" + (r[3] ? " (red wall)" : "")));
+      s.appendChild(c);
+    });
+    var n = pts.length, mx = xs.reduce(function (a, b) { return a + b; }, 0) / n, my = ys.reduce(function (a, b) { return a + b; }, 0) / n;
+    var sxy = 0, sxx = 0; pts.forEach(function (r) { sxy += (r[1] - mx) * (r[2] - my); sxx += (r[1] - mx) * (r[1] - mx); });
+    var b = sxy / sxx, a = my - b * mx;
+    s.appendChild(sv("line", { x1: X(0), y1: Y(a), x2: X(x1), y2: Y(a + b * x1), stroke: "#b2182b", "stroke-width": 2, id: "fit-line" }));
+    box.appendChild(s);
+  })();
+
   /* ---------------------------------------------------------------- sortable static tables */
   function makeSortable(table) {
     var ths = table.querySelectorAll("thead th");
