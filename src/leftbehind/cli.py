@@ -656,7 +656,11 @@ def run(
         ) as bar,
     ):
         task = bar.add_task("loading", total=None)
+        from leftbehind.report.build import prefetch_geometry
+
+        geometry = prefetch_geometry(data)
         results = run_pipeline(opts, data, progress=lambda what: bar.update(task, description=what))
+        geometry.join()
         bar.update(task, description=f"writing {out} and the report")
         from leftbehind.report.build import EXPORTS, write_report
 

@@ -3,8 +3,8 @@
 * :func:`wilson` — Wilson score interval for a pooled proportion k/n;
 * :func:`newcombe_difference` — Newcombe's hybrid score interval for p1 − p2 (method 10);
 * :func:`bootstrap_ratios` — percentile bootstrap over clusters (wards) of ratio estimates
-  Σ num / Σ den, for many indicators at once (multinomial resampling weights and a matrix
-  product: no loop over wards).
+  Σ num / Σ den, for many indicators at once (resampling counts per cluster from one bincount,
+  then a matrix product: no loop over wards).
 """
 
 from __future__ import annotations
@@ -38,7 +38,9 @@ def newcombe_difference(k1, n1, k2, n2, z: float = Z95):
 
 def bootstrap_weights(m: int, replicates: int, rng: np.random.Generator) -> np.ndarray:
     """(replicates × m) counts: how often each of m clusters is drawn in each resample."""
-    return rng.multinomial(m, np.full(m, 1.0 / m), size=replicates).astype("float64")
+    draws = rng.integers(0, m, size=(replicates, m))  # m draws with replacement per resample
+    flat = (np.arange(replicates)[:, None] * m + draws).ravel()
+    return np.bincount(flat, minlength=replicates * m).reshape(replicates, m).astype("float64")
 
 
 def bootstrap_ratios(num: np.ndarray, den: np.ndarray, replicates: int = 1000, seed: int = 20200901):

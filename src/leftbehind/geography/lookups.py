@@ -136,6 +136,9 @@ def ward_to_pcon(vintage: WardVintage = "wd17", data=None) -> pd.DataFrame:
     return df[[f"{vintage}cd", "pcon_cd", "pcon_nm", "n_pieces"]].reset_index(drop=True)
 
 
+_SHARES: dict[tuple[str, str], pd.DataFrame] = {}
+
+
 def piece_shares(vintage: WardVintage = "wd17", population: pd.DataFrame | None = None, data=None) -> pd.DataFrame:
     """Estimated population share of each ward–constituency piece.
 
@@ -147,6 +150,9 @@ def piece_shares(vintage: WardVintage = "wd17", population: pd.DataFrame | None 
     """
     from leftbehind.geography.population import lsoa_population
 
+    key = (vintage, str(data))
+    if population is None and key in _SHARES:
+        return _SHARES[key].copy()
     pieces = ward_to_pcon(vintage, data)
     pop = population if population is not None else lsoa_population("mid2019", data)
     lsoa = lsoa11_to_ward(vintage, data)[["lsoa11cd", f"{vintage}cd"]].merge(
@@ -174,6 +180,8 @@ def piece_shares(vintage: WardVintage = "wd17", population: pd.DataFrame | None 
     # a split ward with no best-fit LSOA at all: share its pieces equally
     no_lsoa = out.groupby(f"{vintage}cd")["share"].transform("sum") == 0
     out.loc[no_lsoa, "share"] = 1.0 / out.loc[no_lsoa, "n_pieces"]
+    if population is None:
+        _SHARES[key] = out.copy()
     return out
 
 

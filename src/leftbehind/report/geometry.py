@@ -46,7 +46,9 @@ def ward_shapes(data=None, tolerance: float = 150.0):
         )
     g = g.merge(lk[["lsoa11cd", "wd17cd"]], left_on="lsoa11_code", right_on="lsoa11cd", how="inner")
     g = g.to_crs(BNG)
-    g["geometry"] = shapely.make_valid(g.geometry.values)
+    bad = ~shapely.is_valid(g.geometry.values)
+    if bad.any():  # SOURCES.md: every polygon is valid (one was repaired upstream); repair only if needed
+        g.loc[bad, "geometry"] = shapely.make_valid(g.geometry.values[bad])
     wards = g[["wd17cd", "geometry"]].dissolve(by="wd17cd", method="coverage").reset_index()
     wards["geometry"] = shapely.coverage_simplify(wards.geometry.values, tolerance)
     wards = wards.rename(columns={"wd17cd": "ward_code"})
