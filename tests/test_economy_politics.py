@@ -287,3 +287,17 @@ def test_economy_outputs_offline(outputs):
     assert set(f["level"]) == {"constituency", "local authority"}
     allc = f[(f["level"] == "constituency") & (f["band"] == "all")].iloc[0]
     assert allc["areas"] == 533 and allc["furloughed"] == 3_406_700  # SOURCES.md: England 3,406,700
+
+
+def test_claimant_rates_from_a_fetched_month(nomis, shared_data):
+    """End to end with a month served by the loopback Nomis: rates by group, published figures beside."""
+    from leftbehind.analysis.economy import claimant_rates
+    from leftbehind.analysis.pipeline import Options, build_wards
+
+    wards, shares = build_wards(Options(), shared_data)
+    t, status = claimant_rates("2020-05", wards, shares, shared_data, client=nomis(page_size=2))
+    assert status["available"] and status["lsoas_without_count"] == 32_844 - len(AREAS)
+    e = t.set_index("group")
+    assert e.loc["england", "numerator"] == pytest.approx(sum(a[2] for a in AREAS))
+    assert e.loc["left_behind", "published"] == 10.6 and e.loc["england", "published"] == 6.5
+    assert (t["unit"].str.len() > 0).all() and t["source"].str.contains("NM_162_1").all()
