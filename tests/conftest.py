@@ -67,6 +67,33 @@ def run_out(shared_data, tmp_path_factory):
     return out, res.output
 
 
+@pytest.fixture(scope="session")
+def run_2025(shared_data, tmp_path_factory):
+    """A `leftbehind run --edition 2025` (the current picture on top of the 2020 analysis)."""
+    from typer.testing import CliRunner
+
+    from leftbehind.cli import app
+
+    out = tmp_path_factory.mktemp("run2025") / "out"
+    res = CliRunner().invoke(
+        app,
+        [
+            "run",
+            "--out",
+            str(out),
+            "--data",
+            str(shared_data),
+            "--edition",
+            "2025",
+            "--skip-indices",
+            "--replicates",
+            "200",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    return out, res.output
+
+
 CHROMIUM = os.environ.get("LEFTBEHIND_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
 

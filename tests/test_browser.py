@@ -164,3 +164,41 @@ def test_hostile_names_render_as_text(browser, run_out, tmp_path):
     assert page.locator("#lad-table").inner_text().count("<b>bold</b>") == 1
     assert problems == [] and outside == []
     page.close()
+
+
+def test_current_picture_layer(browser, shared_data, tmp_path):
+    """--edition 2025: the report gains the current-picture section and a map layer for the change."""
+    from typer.testing import CliRunner
+
+    from leftbehind.cli import app
+
+    out = tmp_path / "o2025"
+    res = CliRunner().invoke(
+        app,
+        [
+            "run",
+            "--out",
+            str(out),
+            "--data",
+            str(shared_data),
+            "--edition",
+            "2025",
+            "--skip-indices",
+            "--replicates",
+            "200",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    page, problems, outside = open_page(browser, (out / "report.html").as_uri(), offline=True)
+    assert page.locator("#current").is_visible()
+    assert page.locator("#transitions-table tbody tr").count() == 9
+    page.click("#layer-2025")
+    assert page.locator("#map path.t-lb2020_still").count() > 150
+    assert page.locator("#map path.t-new_lb_area").count() > 0
+    assert page.locator("#legend-2025").is_visible()
+    page.click("#layer-2020")
+    assert page.locator("#map path.g-left_behind").count() > 200
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator("#current").screenshot(path=str(ARTIFACTS / "current-picture.png"))
+    assert problems == [] and outside == []
+    page.close()

@@ -529,6 +529,17 @@ def _print_results(con, results, out: Path) -> None:
             f"{pol['lbn_wards_in_other_seats']} ({pol['lbn_residents_in_other_seats']:,}) in the other {other} "
             "English seats (constituencies.csv, politics/correlations.csv)"
         )
+    cur = s.get("current")
+    if cur:
+        g, tr = cur["groups"], cur.get("transitions", {})
+        con.print(
+            f"current picture ({cur['edition']}; {cur['rule']}): {g['left_behind']['lsoas']:,} left-behind LSOAs "
+            f"({g['left_behind']['population']:,} residents, {cur['population_base']}), "
+            f"{g['other_deprived']['lsoas']:,} other deprived; since 2020: {tr.get('current_lb_lsoas_persistent')} "
+            f"persistent and {tr.get('current_lb_lsoas_new')} new left-behind LSOAs; of the 225 published 2020 wards "
+            f"{tr.get('wards_2020_still')} still contain one, {tr.get('wards_2020_no_longer')} no longer (lsoa21.csv, "
+            "current/)"
+        )
     cc = (s.get("economy") or {}).get("claimant_count") or {}
     if cc and not cc.get("available"):
         con.print(
@@ -581,6 +592,14 @@ def run(
             "--residents", help="Population reported for wards and groups: mid2019 | mid2020 | mid2015 | census2011."
         ),
     ] = "mid2019",
+    edition: Annotated[
+        str,
+        typer.Option(
+            "--edition",
+            help="2020 (the published analysis) or 2025 (adds the "
+            "current picture: CNI 2023 x IMD 2025 at LSOA 2021, and change since 2020).",
+        ),
+    ] = "2020",
     month: Annotated[
         str,
         typer.Option(
@@ -637,6 +656,7 @@ def run(
             replicates=replicates,
             indices=not skip_indices,
             claimant_month=month,
+            edition=edition,
             red_wall_2017=parties[0],
             red_wall_2019=parties[1],
             red_wall_regions=tuple(r.strip() for r in red_wall_regions.split(",") if r.strip()),

@@ -21,24 +21,24 @@ def _pivot(frame: pd.DataFrame, key: str, name: str, value: str, prefix: str) ->
     return t
 
 
-def breakdown(wards: pd.DataFrame, code: str, name: str) -> pd.DataFrame:
-    """``area_code, area_name, wards_<group>..., wards_total, population_<group>..., population_total,
-    share_population_left_behind`` for every value of ``code``."""
+def breakdown(wards: pd.DataFrame, code: str, name: str, unit: str = "wards") -> pd.DataFrame:
+    """``area_code, area_name, {unit}_<group>..., {unit}_total, population_<group>..., population_total,
+    share_population_left_behind`` for every value of ``code`` (``unit``: what a row of ``wards`` is)."""
     w = wards.assign(one=1, pop=wards["population"].fillna(0.0))
-    counts = _pivot(w, code, name, "one", "wards")
+    counts = _pivot(w, code, name, "one", unit)
     pops = _pivot(w, code, name, "pop", "population")
-    return _finish(counts, pops)
+    return _finish(counts, pops, unit)
 
 
-def _finish(counts: pd.DataFrame, pops: pd.DataFrame) -> pd.DataFrame:
+def _finish(counts: pd.DataFrame, pops: pd.DataFrame, unit: str = "wards") -> pd.DataFrame:
     out = counts.join(pops, how="outer").fillna(0)
-    out["wards_total"] = out[[c for c in out.columns if c.startswith("wards_")]].sum(axis=1)
+    out[f"{unit}_total"] = out[[c for c in out.columns if c.startswith(f"{unit}_")]].sum(axis=1)
     out["population_total"] = out[[f"population_{g}" for g in GROUPS]].sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         out["share_population_left_behind"] = out["population_left_behind"] / out["population_total"]
     out = out.reset_index()
     out.columns = ["area_code", "area_name", *out.columns[2:]]
-    ward_cols = [f"wards_{g}" for g in GROUPS] + ["wards_total"]
+    ward_cols = [f"{unit}_{g}" for g in GROUPS] + [f"{unit}_total"]
     out[ward_cols] = out[ward_cols].astype("int64")
     order = [
         "area_code",

@@ -67,6 +67,7 @@ class Options(BaseModel):
     replicates: int = Field(1000, ge=100, le=100_000)
     indices: bool = True
     claimant_month: str = Field("2020-05", pattern=r"^(19|20)\d\d-(0[1-9]|1[0-2])$")
+    edition: Literal["2020", "2025"] = "2020"
     red_wall_2017: str = "Lab"
     red_wall_2019: str = "Con"
     red_wall_regions: tuple[str, ...] = (
@@ -252,6 +253,12 @@ def run_pipeline(opts: Options, data=None, progress: Callable[[str], None] | Non
         "published_checks": checks,
         "ward_indicators": ward_vals,
     }
+    if opts.edition == "2025":
+        from leftbehind.analysis.current import current_picture
+
+        _step(progress, "current picture: CNI 2023 x IMD 2025 (LSOA 2021) and change since 2020")
+        current = current_picture(data, opts.threshold, wards, replicates=opts.replicates)
+        results.tables.update(current["tables"])
     results.tables.update(politics["tables"])
     results.tables.update(economy["tables"])
     if diag is not None:
@@ -296,6 +303,7 @@ def run_pipeline(opts: Options, data=None, progress: Callable[[str], None] | Non
         "diagnostics": metrics,
         "politics": politics["summary"],
         "economy": economy["summary"],
+        "current": current["summary"] if opts.edition == "2025" else None,
         "published_checks": checks.to_dict("records"),
         "indices": {s.name: {"edition": s.edition, "areas": len(b), "fit": f.as_dict()} for s, b, f, _ in results.fits},
         "inputs": [used_inputs()[k] for k in sorted(used_inputs())],

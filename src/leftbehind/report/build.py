@@ -16,10 +16,23 @@ FILES = {"html": "report.html", "png": "map.png", "xlsx": "leftbehind.xlsx", "ge
 
 
 #: inputs of the outcome, breakdown, politics and economy steps (read ahead on a cold cache)
-LATE_INPUTS = ("imd2019_file8", "imd2019_file6", "lookup_oa11_lsoa11", "jobs_at_risk_msoa11", "ruc11_lsoa11",
-               "drkane_lsoa_latlong", "lookup_wd17_pcon17", "ge2017_results", "ge2019_results",
-               "hanretty_leave_pcon_csv", "eu_referendum_results", "cjrs_pcon_2021", "cjrs_la_august2020",
-               "claimant_count_london_lsoa11", "pcon19_names")
+LATE_INPUTS = (
+    "imd2019_file8",
+    "imd2019_file6",
+    "lookup_oa11_lsoa11",
+    "jobs_at_risk_msoa11",
+    "ruc11_lsoa11",
+    "drkane_lsoa_latlong",
+    "lookup_wd17_pcon17",
+    "ge2017_results",
+    "ge2019_results",
+    "hanretty_leave_pcon_csv",
+    "eu_referendum_results",
+    "cjrs_pcon_2021",
+    "cjrs_la_august2020",
+    "claimant_count_london_lsoa11",
+    "pcon19_names",
+)
 
 
 def prefetch_geometry(data=None):

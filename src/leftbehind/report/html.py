@@ -252,6 +252,7 @@ def build_context(results, paths: pd.DataFrame, viewbox, data_dir=None) -> dict:
         "Residents: ONS mid-2019 small-area population estimates shared to wards by the same route.",
     ]
     ctx_extra = _economy_politics_context(results, data_extra := {}, data_dir)
+    ctx_extra.update(_current_context(results, data_extra))
     data.update(data_extra)
     return {
         **ctx_extra,
@@ -306,6 +307,77 @@ def build_context(results, paths: pd.DataFrame, viewbox, data_dir=None) -> dict:
         "version": s["leftbehind_version"],
         "footer": "Community Needs Index © OCSI for Local Trust, not open data. Contains public sector information "
         "licensed under the Open Government Licence v3.0; contains OS data © Crown copyright and database right.",
+    }
+
+
+LAYER = {
+    "lb2020_still": ("#67001f", "2020 left-behind ward, still holds a current left-behind area"),
+    "lb2020_no_longer": ("#f4a582", "2020 left-behind ward, no longer"),
+    "new_lb_area": ("#5e3c99", "holds a new left-behind area (2025)"),
+    "other": ("#dcdcdc", "other wards"),
+}
+
+
+def _current_context(results, data: dict) -> dict:
+    t = results.tables
+    cur = (results.summary or {}).get("current")
+    if not cur or "lsoa21" not in t:
+        return {"has_current": False}
+    layer = t.get("ward_layer_2025")
+    counts = layer["layer_2025"].value_counts() if layer is not None else {}
+    if layer is not None:
+        data["layer2025"] = dict(zip(layer["ward_code"], layer["layer_2025"], strict=True))
+    g, tr = cur["groups"], cur.get("transitions", {})
+    n = "lsoas"
+    bcols = [
+        ("area_name", "Area", ""),
+        (f"{n}_left_behind", "Left-behind LSOAs", "int"),
+        ("population_left_behind", "Residents in left-behind LSOAs", "int"),
+        (f"{n}_other_deprived", "Other deprived LSOAs", "int"),
+        (f"{n}_total", "All LSOAs", "int"),
+        ("population_total", "Residents (Census 2021)", "int"),
+        ("share_population_left_behind", "Share in left-behind", "pct"),
+    ]
+    tcols = [
+        ("area_name", "Region", ""),
+        ("lsoas_left_behind_2025", "Left-behind LSOAs 2025", "int"),
+        ("lsoas_persistent", "Persistent (in a 2020 ward)", "int"),
+        ("lsoas_new", "New", "int"),
+        ("wards_left_behind_2020", "2020 wards", "int"),
+        ("wards_2020_still", "Still", "int"),
+        ("wards_2020_no_longer", "No longer", "int"),
+    ]
+    ocols = [
+        ("label", "Indicator", ""),
+        ("unit", "Unit", ""),
+        ("group", "Group", ""),
+        ("estimate", "Estimate", "f2"),
+        ("ci_low", "95% CI low", "f2"),
+        ("ci_high", "95% CI high", "f2"),
+    ]
+    return {
+        "has_current": True,
+        "current_text": f"{cur['rule']}. Population: {cur['population_base']}. Change since 2020: "
+        f"{tr.get('rule', '')}. IoD scores are not a time series: compare groups, not scores.",
+        "current_cards": [
+            {"value": f"{g['left_behind']['lsoas']:,}", "label": "left-behind LSOAs (2025)"},
+            {"value": f"{g['left_behind']['population'] / 1e6:.2f} m", "label": "residents (Census 2021)"},
+            {
+                "value": f"{tr.get('current_lb_lsoas_persistent', 0):,}",
+                "label": "persistent: in a 2020 left-behind ward",
+            },
+            {"value": f"{tr.get('current_lb_lsoas_new', 0):,}", "label": "new since 2020"},
+            {"value": f"{tr.get('wards_2020_still', 0)} of 225", "label": "2020 wards still holding one"},
+        ],
+        "transitions_region_table": html_table(t["transitions_region"], tcols, "transitions-table"),
+        "current_region_table": html_table(t["current_region"], bcols, "current-region-table"),
+        "current_lad_table": html_table(
+            t["current_lad"].sort_values("lsoas_left_behind", ascending=False), bcols, "current-lad-table"
+        ),
+        "current_outcome_table": html_table(t["current_outcomes"], ocols, "current-outcome-table"),
+        "layer_legend": [
+            {"colour": c, "label": lab, "n": f"{int(counts.get(k, 0)):,}"} for k, (c, lab) in LAYER.items()
+        ],
     }
 
 

@@ -41,6 +41,14 @@ FILES = {
     "economy_claimants": "economy/claimants.csv",
     "economy_claimants_london": "economy/claimants_london.csv",
     "economy_furlough": "economy/furlough.csv",
+    "lsoa21": "lsoa21.csv",
+    "current_region": "current/region.csv",
+    "current_lad": "current/lad.csv",
+    "current_outcomes": "current/outcomes.csv",
+    "transitions_wards_2020": "current/transitions_wards_2020.csv",
+    "transitions_region": "current/transitions_region.csv",
+    "transitions_lad": "current/transitions_lad.csv",
+    "ward_layer_2025": "current/ward_layer_2025.csv",
 }
 
 
@@ -60,7 +68,7 @@ def write_results(results, out: str | Path, extra=None) -> list[str]:
     """
     written: list[str] = []
     with atomic_dir(out) as tmp:
-        for sub in ("breakdowns", "politics", "economy"):
+        for sub in ("breakdowns", "politics", "economy", "current"):
             (tmp / sub).mkdir()
         (tmp / "indices").mkdir()
         for name, rel in FILES.items():

@@ -90,6 +90,21 @@
     var t = evt.target; if (t.dataset && t.dataset.c) { showProfile(t.dataset.c, true); }
   });
 
+  /* map layers: 2020 groups, or the change to 2025 */
+  if (DATA.layer2025) {
+    var paths = svg.querySelectorAll("path.ward");
+    function setLayer(which) {
+      paths.forEach(function (p) {
+        var c = p.dataset.c, w = byCode[c];
+        p.setAttribute("class", "ward " + (which === "2025" ? "t-" + (DATA.layer2025[c] || "other") : "g-" + (w ? w[C.group] : "no_imd")));
+      });
+      document.getElementById("legend").style.display = which === "2025" ? "none" : "block";
+      document.getElementById("legend-2025").style.display = which === "2025" ? "block" : "none";
+    }
+    document.getElementById("layer-2020").addEventListener("click", function () { setLayer("2020"); });
+    document.getElementById("layer-2025").addEventListener("click", function () { setLayer("2025"); });
+  }
+
   /* ---------------------------------------------------------------- scatter */
   (function scatter() {
     var box = document.getElementById("scatter-chart");
