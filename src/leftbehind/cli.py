@@ -232,21 +232,18 @@ def _print_fit(con, spec, fit, res) -> None:
         con.print(f"licence: {res.dataset.licence}; cite: {res.dataset.attribution}")
 
 
-def _build(spec_name: str, data, verify: bool):
-    from leftbehind.data import load
-    from leftbehind.data.sources import resolve
-    from leftbehind.indices.build import build_index, compare
-    from leftbehind.indices.spec import load_spec
+def build_index_plain(spec, table):
+    from leftbehind.indices.build import build_index
 
-    spec = load_spec(spec_name)
-    table = load(spec.source, data, verify=verify)
-    res = resolve(spec.source, data, verify=verify)
-    built = build_index(spec, table)
-    pub = table
-    if spec.check and spec.check.dataset and spec.check.dataset != spec.source:
-        pub = load(spec.check.dataset, data, verify=verify)
-    fit = compare(spec, built, pub)
-    return spec, built, fit, res
+    return build_index(spec, table)
+
+
+def _build(spec_name: str, data, verify: bool):
+    from leftbehind.data.sources import resolve
+    from leftbehind.indices.build import build_spec
+
+    spec, built, fit = build_spec(spec_name, data, verify=verify)
+    return spec, built, fit, resolve(spec.source, data, verify=verify)
 
 
 @index_app.command("build")
@@ -254,6 +251,12 @@ def _build(spec_name: str, data, verify: bool):
 def index_build(
     spec: Annotated[str, typer.Argument(help="A shipped spec name (see `index list`) or a YAML spec file.")],
     out: Annotated[Path, typer.Option("--out", help="CSV to write: area_code, score, rank, decile, components.")],
+    indicators: Annotated[
+        Path | None,
+        typer.Option(
+            "--indicators", help="Your own indicator table (CSV or Parquet) instead of the spec's source dataset."
+        ),
+    ] = None,
     data: DataDir = None,
     no_verify: NoVerify = False,
 ) -> None:
@@ -265,6 +268,26 @@ def index_build(
 
         raise UsageError(f"--out must be a .csv file, got {out}", hint="e.g. --out imd2019.csv")
     con = _console()
+    if indicators is not None:
+        from leftbehind.indices.build import build_spec, read_indicator_table
+        from leftbehind.indices.spec import load_spec
+
+        s = load_spec(spec)
+        table = read_indicator_table(indicators, s)
+        s, built, fit = (
+            build_spec(s, data, table=table, verify=not no_verify)
+            if s.check
+            else (s, build_index_plain(s, table), None)
+        )
+        write_csv(built, out)
+        con.print(
+            f"wrote {out}: {len(built):,} areas from {indicators} ({s.title}); weights: "
+            + ", ".join(f"{k} {v:.4f}" for k, v in built.attrs["weights"].items())
+        )
+        if fit is not None:
+            for what, fig, ok in fit.checks:
+                con.print(f"  {what}: {fig} {'pass' if ok else 'FAIL'}")
+        return
     s, built, fit, res = _build(spec, data, not no_verify)
     write_csv(built, out)
     con.print(
@@ -272,6 +295,8 @@ def index_build(
         f"+ {len(s.components)} components; score unit: index points ({s.title})"
     )
     _print_fit(con, s, fit, res)
+    if s.weighting != "fixed":
+        con.print(f"weights ({s.weighting}): " + ", ".join(f"{k} {v:.4f}" for k, v in built.attrs["weights"].items()))
 
 
 # ---------------------------------------------------------------- aggregate

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -401,16 +400,8 @@ def politics_and_economy(opts: Options, wards: pd.DataFrame, shares: pd.DataFram
 
 
 def _build_index(name: str, data):
-    from leftbehind.data import load
     from leftbehind.data.sources import resolve
-    from leftbehind.indices.build import build_index, compare
-    from leftbehind.indices.spec import load_spec
+    from leftbehind.indices.build import build_spec
 
-    spec = load_spec(name)
-    table = load(spec.source, data)
-    built = build_index(spec, table)
-    return spec, built, compare(spec, built, table), resolve(spec.source, data)
-
-
-def np_round(x):  # pragma: no cover - helper kept for notebooks
-    return np.round(x, 6)
+    spec, built, fit = build_spec(name, data)
+    return spec, built, fit, resolve(spec.source, data)

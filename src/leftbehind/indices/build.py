@@ -38,8 +38,32 @@ def transform_component(values: pd.Series, comp: Component, n: int) -> np.ndarra
     return x
 
 
-def build_index(spec: IndexSpec, table: pd.DataFrame) -> pd.DataFrame:
-    """Apply ``spec`` to ``table`` (which holds ``spec.area`` and each component's column)."""
+def component_weights(spec: IndexSpec, x: np.ndarray, target=None) -> np.ndarray:
+    """The weights of the transformed components ``x`` (areas × components) under ``spec.weighting``."""
+    from leftbehind.indices import weights as wt
+
+    k = x.shape[1]
+    if spec.weighting == "fixed":
+        return np.array([c.weight for c in spec.components], dtype="float64")
+    if spec.weighting == "equal":
+        return wt.equal_weights(k)
+    if spec.weighting == "pca":
+        return wt.pca_weights(x)
+    if spec.weighting in ("factor", "factor_scores"):
+        return wt.factor_weights(x, "loadings" if spec.weighting == "factor" else "scores")
+    if target is None:
+        raise SpecError(
+            f"index {spec.name}: least-squares weights need the published score ({spec.check.score})",
+            hint="pass the table holding it (check.dataset)",
+        )
+    return wt.least_squares_weights(x, target)
+
+
+def build_index(spec: IndexSpec, table: pd.DataFrame, target=None) -> pd.DataFrame:
+    """Apply ``spec`` to ``table`` (which holds ``spec.area`` and each component's column).
+
+    ``target``: the published score aligned with ``table`` (only for ``weighting: least_squares``).
+    The weights used are in ``out.attrs["weights"]``."""
     missing = [f"{c.column} (component {c.name})" for c in spec.components if c.column not in table.columns]
     if spec.area not in table.columns:
         missing.insert(0, f"{spec.area} (the area code)")
@@ -51,8 +75,8 @@ def build_index(spec: IndexSpec, table: pd.DataFrame) -> pd.DataFrame:
     n = len(table)
     codes = table[spec.area].astype(str).to_numpy()
     out = pd.DataFrame({"area_code": codes})
-    score = np.zeros(n)
     parts = {}
+    xs = []
     for comp in spec.components:
         vals = table[comp.column]
         if vals.isna().any():
@@ -60,17 +84,25 @@ def build_index(spec: IndexSpec, table: pd.DataFrame) -> pd.DataFrame:
             raise SpecError(
                 f"index {spec.name}: component {comp.name} ({comp.column}) is missing for "
                 f"{int(vals.isna().sum()):,} areas (first {first})",
-                hint="fill or drop those areas before building the index",
+                hint="fill or drop those areas before building the index (or impute them in your table)",
+            )
+        if not pd.api.types.is_numeric_dtype(vals):
+            raise SpecError(
+                f"index {spec.name}: component {comp.name} ({comp.column}) is not numeric",
+                hint="indicator columns must hold numbers",
             )
         x = transform_component(vals, comp, n)
         parts[f"{comp.name}_input"] = vals.to_numpy()
         parts[f"{comp.name}_x"] = x
-        score = score + comp.weight * x
-    out["score"] = score
-    out["rank"] = rank_areas(score, codes, ties=spec.rank_ties).astype("int64")
+        xs.append(x)
+    x = np.column_stack(xs)
+    w = component_weights(spec, x, target)
+    out["score"] = x @ w
+    out["rank"] = rank_areas(out["score"].to_numpy(), codes, ties=spec.rank_ties).astype("int64")
     out["decile"] = deciles(out["rank"], n)
     out = pd.concat([out, pd.DataFrame(parts)], axis=1)
     out.attrs["index"] = spec.name
+    out.attrs["weights"] = {c.name: float(v) for c, v in zip(spec.components, w, strict=True)}
     return out
 
 
@@ -107,7 +139,7 @@ def compare(spec: IndexSpec, built: pd.DataFrame, published: pd.DataFrame) -> Fi
     pub = pub.reindex(built["area_code"].to_numpy())
     if pub.index.isna().any() or len(pub) != len(built):
         raise SpecError(f"index {spec.name}: the published table does not cover every area")
-    if chk.score:
+    if chk.score and chk.score_tolerance is not None:
         d = built["score"].to_numpy() - pub[chk.score].to_numpy(dtype="float64")
         mad = float(np.nanmax(np.abs(d)))
         fit.figures.update(score_max_abs_diff=mad, score_mean_abs_diff=float(np.nanmean(np.abs(d))))
@@ -139,6 +171,19 @@ def compare(spec: IndexSpec, built: pd.DataFrame, published: pd.DataFrame) -> Fi
                     d.max() <= chk.rank_max_diff,
                 )
             )
+    if chk.spearman_min is not None:
+        from scipy import stats
+
+        ref = pub[chk.score].to_numpy(dtype="float64") if chk.score else -pub[chk.rank].to_numpy(dtype="float64")
+        rho = float(stats.spearmanr(built["score"].to_numpy(), ref).statistic)
+        fit.figures["spearman"] = rho
+        fit.checks.append(
+            (
+                f"Spearman with published {chk.score or chk.rank} >= {chk.spearman_min:g}",
+                f"{rho:.6f}",
+                rho >= chk.spearman_min,
+            )
+        )
     if chk.decile:
         same = float(np.mean(built["decile"].to_numpy() == pub[chk.decile].to_numpy()))
         fit.figures["decile_exact_share"] = same
@@ -153,3 +198,89 @@ def compare(spec: IndexSpec, built: pd.DataFrame, published: pd.DataFrame) -> Fi
             )
         )
     return fit
+
+
+def build_spec(spec_or_name, data=None, table: pd.DataFrame | None = None, verify: bool | None = None):
+    """Load a spec's inputs (or use ``table``), build it, compare it with its published values.
+
+    Returns (spec, built, fit). The published values come from ``check.dataset`` (default: the
+    source); least-squares weights are fitted to ``check.score`` there.
+    """
+    from leftbehind.data import load
+    from leftbehind.indices.spec import IndexSpec, load_spec
+
+    spec = spec_or_name if isinstance(spec_or_name, IndexSpec) else load_spec(spec_or_name)
+    table = load(spec.source, data, verify=verify) if table is None else table
+    pub = table
+    if spec.check and spec.check.dataset and spec.check.dataset != spec.source:
+        pub = load(spec.check.dataset, data, verify=verify)
+    target = None
+    if spec.weighting == "least_squares":
+        target = pub.set_index(spec.area)[spec.check.score].reindex(table[spec.area]).to_numpy()
+    built = build_index(spec, table, target)
+    return spec, built, compare(spec, built, pub)
+
+
+GEOGRAPHY_PATTERNS = {
+    "lsoa11": r"^[EW]01\d{6}$",
+    "lsoa21": r"^[EW]01\d{6}$",
+    "msoa11": r"^[EW]02\d{6}$",
+    "wd17": r"^[EW]05\d{6}$",
+    "ward": r"^[EW]05\d{6}$",
+    "lad": r"^[EW]0[6-9]\d{6}$",
+    "oa11": r"^[EW]00\d{6}$",
+}
+
+
+def read_indicator_table(path, spec: IndexSpec) -> pd.DataFrame:
+    """A user's indicator table (CSV or Parquet) for ``spec``: one row per area, ``spec.area`` codes
+    of ``spec.geography``. Problems stop with one message naming the file and what to fix."""
+    from pathlib import Path
+
+    from leftbehind.errors import DataError
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"indicator table {path} not found", hint="pass --indicators with a CSV or Parquet file")
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            t = pd.read_parquet(path)
+        else:
+            t = pd.read_csv(path, encoding="utf-8-sig")
+    except Exception as exc:  # noqa: BLE001 - any parser failure is the same user problem
+        raise DataError(
+            f"indicator table {path} could not be read ({type(exc).__name__}: {exc})",
+            hint="save it as UTF-8 CSV with a header row, or as Parquet",
+        ) from None
+    if spec.area not in t.columns:
+        raise DataError(
+            f"indicator table {path} has no area-code column {spec.area!r} (columns: "
+            f"{', '.join(map(str, t.columns[:12]))})",
+            hint=f"name the code column {spec.area!r} or change the spec's 'area'",
+        )
+    codes = t[spec.area].astype(str).str.strip()
+    if codes.duplicated().any():
+        raise DataError(
+            f"indicator table {path}: area {codes[codes.duplicated()].iloc[0]} appears twice", hint="one row per area"
+        )
+    pattern = GEOGRAPHY_PATTERNS.get(spec.geography)
+    if pattern is not None:
+        bad = ~codes.str.match(pattern)
+        if bad.any():
+            raise DataError(
+                f"indicator table {path}: code {codes[bad].iloc[0]!r} (line {int(bad.to_numpy().argmax()) + 2})"
+                f" is not a {spec.geography} code, but the spec's geography is {spec.geography}",
+                hint="use codes of the spec's geography, or change 'geography' in the spec",
+            )
+        if spec.geography == "lsoa11" and (codes.str.slice(3).astype(int) > 33768).any():
+            raise DataError(
+                f"indicator table {path} holds LSOA 2021 codes, but the spec is at LSOA 2011",
+                hint="set geography: lsoa21 in the spec, or use 2011 codes",
+            )
+    missing = [c.column for c in spec.components if c.column not in t.columns]
+    if missing:
+        raise DataError(
+            f"indicator table {path} has no column(s) {', '.join(missing)}",
+            hint=f"columns available: {', '.join(map(str, t.columns[:20]))}",
+        )
+    return t.assign(**{spec.area: codes})

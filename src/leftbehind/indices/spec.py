@@ -41,7 +41,7 @@ class Component(BaseModel):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     column: str
     transform: Literal["exp_rank", "exp_score", "normal_score", "identity"]
-    weight: float
+    weight: float | None = None  # required with weighting: fixed
     ties: Literal["as_published", "average"] = "as_published"
     direction: Literal["higher_is_worse", "lower_is_worse"] = "higher_is_worse"
     label: str | None = None
@@ -59,6 +59,7 @@ class Check(BaseModel):
     score_tolerance: float | None = None  # every |rebuilt - published| must be within this
     rank_exact_min: float | None = None  # share of areas whose rank equals the published rank
     rank_max_diff: float | None = None
+    spearman_min: float | None = None  # Spearman correlation with the published score (or rank) at least this
     spot_scores: dict[str, float] = {}  # published values for named areas (e.g. from File 7)
     spot_tolerance: float = 0.0005
     note: str | None = None
@@ -75,6 +76,9 @@ class IndexSpec(BaseModel):
     area: str  # area-code column in the source
     components: list[Component] = Field(min_length=1)
     weight_total: float | None = 1.0  # the weights must add up to this (None: no constraint)
+    #: fixed (the components' weights) or estimated from the data: equal, pca, factor (ML factor-analysis
+    #: loadings rescaled to sum to 1, the IoD's weights), factor_scores, least_squares (against check.score)
+    weighting: Literal["fixed", "equal", "pca", "factor", "factor_scores", "least_squares"] = "fixed"
     rank_ties: Literal["first", "min", "average"] = "first"
     citation: str | None = None
     description: str | None = None
@@ -85,6 +89,16 @@ class IndexSpec(BaseModel):
         names = [c.name for c in self.components]
         if len(set(names)) != len(names):
             raise ValueError(f"component names must be unique, got {names}")
+        if self.weighting != "fixed":
+            if self.weighting == "least_squares" and (self.check is None or not self.check.score):
+                raise ValueError("weighting: least_squares needs check.score, the published score to fit")
+            return self
+        unset = [c.name for c in self.components if c.weight is None]
+        if unset:
+            raise ValueError(
+                f"weighting is fixed but component(s) {', '.join(unset)} have no weight; give each a "
+                "weight or choose weighting: equal | pca | factor | least_squares"
+            )
         total = sum(c.weight for c in self.components)
         if self.weight_total is not None and not math.isclose(total, self.weight_total, abs_tol=1e-9):
             raise ValueError(
