@@ -146,3 +146,32 @@ def test_user_indicator_table(shared_data, tmp_path):
             app, ["index", "build", str(spec), "--indicators", str(tmp_path / fname), "--out", str(out)]
         )
         assert res.exit_code == 2 and fragment in res.output and "Traceback" not in res.output, (fname, res.output)
+
+
+def test_cni_style_worked_example(shared_data):
+    """The worked example runs end to end and reports honest figures (no target)."""
+    from leftbehind.analysis.cnistyle import build_cni_style
+
+    wards, comparison = build_cni_style(shared_data)
+    assert len(wards) > 7_400 and wards["ward_code"].is_unique
+    assert set(comparison["domain"]) == {"civic_assets", "connectedness", "engaged_community", "cni"}
+    assert comparison["spearman_with_published_rank"].between(-1, 1).all()
+    assert sorted(wards["rank"]) == list(range(1, len(wards) + 1))
+
+
+def test_audit_tables(shared_data, tmp_path):
+    from typer.testing import CliRunner
+
+    from leftbehind.cli import app
+
+    res = CliRunner().invoke(
+        app, ["index", "audit", "iod2025_health", "--out", str(tmp_path / "a"), "--data", str(shared_data)]
+    )
+    assert res.exit_code == 0, res.output
+    import pandas as pd
+
+    w = pd.read_csv(tmp_path / "a" / "weights.csv")
+    assert w["effective_weight"].sum() == pytest.approx(1.0)
+    assert w["weight"].tolist() == pytest.approx([0.2400, 0.2936, 0.2220, 0.2444])
+    html = (tmp_path / "a" / "audit.html").read_text()
+    assert "Cronbach" in html and "http://" not in html and "https://" not in html

@@ -299,6 +299,55 @@ def index_build(
         con.print(f"weights ({s.weighting}): " + ", ".join(f"{k} {v:.4f}" for k, v in built.attrs["weights"].items()))
 
 
+@index_app.command("audit")
+@guarded
+def index_audit(
+    spec: Annotated[str, typer.Argument(help="A shipped spec name or a YAML spec file.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for audit.html and the audit tables (CSV).")] = Path(
+        "audit"
+    ),
+    indicators: Annotated[Path | None, typer.Option("--indicators", help="Your own indicator table.")] = None,
+    data: DataDir = None,
+) -> None:
+    """Indicator summaries, missing data, correlations, Cronbach's alpha, factor loadings and effective weights."""
+    from rich.table import Table
+
+    from leftbehind.data import load
+    from leftbehind.indices.audit import audit, audit_html
+    from leftbehind.indices.build import read_indicator_table
+    from leftbehind.indices.spec import load_spec
+    from leftbehind.io import atomic_dir
+
+    s = load_spec(spec)
+    table = read_indicator_table(indicators, s) if indicators is not None else load(s.source, data)
+    target = None
+    if s.weighting == "least_squares":
+        pub = load(s.check.dataset or s.source, data)
+        target = pub.set_index(s.area)[s.check.score].reindex(table[s.area]).to_numpy()
+    res = audit(s, table, target)
+    with atomic_dir(out) as tmp:
+        res["summary"].to_csv(tmp / "indicators.csv", index=False)
+        res["weights"].to_csv(tmp / "weights.csv", index=False)
+        res["correlation"].to_csv(tmp / "correlation.csv")
+        (tmp / "audit.html").write_text(audit_html(res), encoding="utf-8")
+    con = _console()
+    t = Table(title=f"{s.name}: {res['areas']:,} areas; Cronbach's alpha {res['alpha']:.3f}; weighting {s.weighting}")
+    for c in ("component", "missing", "weight", "effective weight", "loading", "Spearman with composite"):
+        t.add_column(c)
+    miss = res["summary"].set_index("component")["missing"]
+    for r in res["weights"].itertuples():
+        t.add_row(
+            r.component,
+            f"{int(miss[r.component]):,}",
+            f"{r.weight:.4f}",
+            f"{r.effective_weight:.4f}",
+            f"{r.loading:.4f}",
+            f"{r.spearman_with_composite:.4f}",
+        )
+    con.print(t)
+    con.print(f"wrote {out}/audit.html, indicators.csv, weights.csv, correlation.csv")
+
+
 # ---------------------------------------------------------------- aggregate
 
 

@@ -556,6 +556,35 @@ LOOKUPS = [
 ]
 INDICATORS = [
     TableSpec(
+        "deri_components_lsoa11",
+        lsoa_code(),
+        "lsoa11",
+        rows=N_LSOA11,
+        columns=tuple(
+            Col(c, (), min=0, max=10)
+            for c in (
+                "broadband_comp_national",
+                "demography_comp_national",
+                "deprivation_comp_national",
+                "deri_score_national",
+                "health_access_comp_national",
+                "depahri_score_national",
+            )
+        ),
+        description="Digital Exclusion Risk Index components (GMCA, via BRC DEPAHRI), 0-10, higher = more risk",
+    ),
+    TableSpec(
+        "charity_density_lad19",
+        Col("lad19cd", (), kind="code", pattern=r"^[EW]0[6-9]\d{6}$"),
+        "lad19",
+        rows=339,
+        columns=(
+            Col("charities", ("number_of_charities",), kind="int", min=0),
+            Col("charity_density", ("charity_density_per_1_000_people",), min=0),
+        ),
+        description="General charities per 1,000 people by LAD 2019 (NCVO Almanac 2020, derived by BRC)",
+    ),
+    TableSpec(
         "lookup_oa11_lsoa11",
         Col("oa11cd", (), kind="code", pattern=PATTERNS["oa"]),
         "oa11",
