@@ -166,29 +166,9 @@ def test_hostile_names_render_as_text(browser, run_out, tmp_path):
     page.close()
 
 
-def test_current_picture_layer(browser, shared_data, tmp_path):
+def test_current_picture_layer(browser, run_2025):
     """--edition 2025: the report gains the current-picture section and a map layer for the change."""
-    from typer.testing import CliRunner
-
-    from leftbehind.cli import app
-
-    out = tmp_path / "o2025"
-    res = CliRunner().invoke(
-        app,
-        [
-            "run",
-            "--out",
-            str(out),
-            "--data",
-            str(shared_data),
-            "--edition",
-            "2025",
-            "--skip-indices",
-            "--replicates",
-            "200",
-        ],
-    )
-    assert res.exit_code == 0, res.output
+    out = run_2025[0]
     page, problems, outside = open_page(browser, (out / "report.html").as_uri(), offline=True)
     assert page.locator("#current").is_visible()
     assert page.locator("#transitions-table tbody tr").count() == 9

@@ -20,6 +20,7 @@ from leftbehind import __version__
 from leftbehind.analysis.breakdowns import breakdown, constituency_breakdown
 from leftbehind.analysis.leftbehind import GROUPS, classify, diagnostics
 from leftbehind.analysis.outcomes import lsoa_indicators, outcomes, ward_sums, ward_values
+from leftbehind.analysis.politics import NORTH_MIDLANDS_WALES
 
 WARD_COLUMNS = [
     "ward_code",
@@ -69,14 +70,7 @@ class Options(BaseModel):
     edition: Literal["2020", "2025"] = "2020"
     red_wall_2017: str = "Lab"
     red_wall_2019: str = "Con"
-    red_wall_regions: tuple[str, ...] = (
-        "North East",
-        "North West",
-        "Yorkshire and The Humber",
-        "East Midlands",
-        "West Midlands",
-        "Wales",
-    )
+    red_wall_regions: tuple[str, ...] = NORTH_MIDLANDS_WALES
 
 
 @dataclass

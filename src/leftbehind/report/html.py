@@ -17,6 +17,7 @@ import pandas as pd
 from markupsafe import Markup, escape
 
 from leftbehind.analysis.leftbehind import GROUP_LABELS, GROUPS
+from leftbehind.analysis.pipeline import WARD_COLUMNS
 
 COLOURS = {
     "left_behind": "#b2182b",
@@ -25,22 +26,8 @@ COLOURS = {
     "no_imd": "#ffffff",
     "england": "#2166ac",
 }
-WARD_COLS = [
-    "ward_code",
-    "ward_name",
-    "lad_name",
-    "region_name",
-    "group",
-    "population",
-    "cni_score",
-    "cni_rank",
-    "civic_assets_rank",
-    "connectedness_rank",
-    "engaged_community_rank",
-    "imd_score",
-    "imd_rank",
-    "published",
-]
+#: the ward fields the page's script reads (by name: the order only sets the table's sort keys)
+WARD_COLS = [*(c for c in WARD_COLUMNS if c != "lad_code"), "published"]
 PROFILE_INDICATORS = [
     "income_deprived",
     "employment_deprived",
@@ -287,6 +274,7 @@ def build_context(results, paths: pd.DataFrame, viewbox, data_dir=None) -> dict:
             for g in ("left_behind", "other_deprived", "england")
         ],
         "threshold_pct": f"{opts.threshold:.0%}",
+        "k": {c: i for i, c in enumerate(WARD_COLS)},
         "cutoff": k,
         "region_table": html_table(region, bcols, "region-table"),
         "lad_table": html_table(lad, bcols, "lad-table"),

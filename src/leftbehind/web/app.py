@@ -25,6 +25,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from leftbehind import __version__
+from leftbehind.analysis.pipeline import WARD_COLUMNS
 
 CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
@@ -37,24 +38,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
-WARD_FIELDS = [
-    "ward_code",
-    "ward_name",
-    "lad_code",
-    "lad_name",
-    "region_name",
-    "population",
-    "cni_score",
-    "cni_rank",
-    "civic_assets_rank",
-    "connectedness_rank",
-    "engaged_community_rank",
-    "imd_score",
-    "imd_rank",
-    "group",
-    "left_behind_published_2020",
-    "note",
-]
+WARD_FIELDS = [*WARD_COLUMNS, "left_behind_published_2020", "note"]
 Group = Literal["left_behind", "other_deprived", "rest", "no_imd"]
 
 

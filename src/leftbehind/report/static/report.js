@@ -229,7 +229,7 @@
   document.querySelectorAll("table.sortable").forEach(makeSortable);
 
   /* ---------------------------------------------------------------- ward table */
-  var state = { q: "", g: "", k: 7, asc: true, page: 0 }, PER = 50, filtered = [];
+  var state = { q: "", g: "", k: C.cni_rank, asc: true, page: 0 }, PER = 50, filtered = [];
   var tbody = document.querySelector("#ward-table tbody");
   function applyFilter() {
     var q = state.q.toLowerCase();
