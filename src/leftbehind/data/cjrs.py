@@ -65,6 +65,8 @@ def read_cjrs(source: str | Path | bytes, level: str = "pcon", name: str = "CJRS
     buf = io.BytesIO(source) if isinstance(source, bytes) else source
     try:
         sheets = pd.read_excel(buf, sheet_name=None, header=None, dtype=object, engine="openpyxl")
+    except ImportError:
+        raise  # a broken installation, not a bad file: let it surface as such
     except Exception as exc:  # openpyxl raises many types for a file that is not xlsx
         raise CJRSError(
             f"{name} is not a readable .xlsx workbook ({type(exc).__name__}: {exc})",
