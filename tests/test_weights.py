@@ -87,7 +87,14 @@ def test_iod2025_crime_from_eight_rates(shared_data):
 
 @pytest.mark.parametrize(
     "name",
-    ["imd2019_indoors", "imd2019_outdoors", "imd2019_geog_barriers", "imd2019_wider_barriers", "iod2025_geog_barriers"],
+    [
+        "imd2019_indoors",
+        "imd2019_outdoors",
+        "imd2019_geog_barriers",
+        "imd2019_wider_barriers",
+        "iod2025_geog_barriers",
+        "iod2025_wider_barriers",
+    ],
 )
 def test_subdomains_from_file8(shared_data, name):
     spec, built, fit = build_spec(name, shared_data)
