@@ -77,6 +77,9 @@ def exercise(page, n_shapes: int, shot: str) -> None:
     rows.first.click()
     assert page.locator("#profile-body h3").inner_text() == "Sidley"
     assert page.locator("#profile-body table").count() == 2
+    # the ward's own indicator values are shown (income-deprived share of Sidley, a number, not a dash)
+    first_value = page.locator("#profile-body table").nth(1).locator("tr").nth(1).locator("td").nth(1).inner_text()
+    assert first_value.replace(".", "", 1).isdigit(), first_value
     # zoom buttons change the view box
     before = page.get_attribute("#map", "viewBox")
     page.click("#zin")

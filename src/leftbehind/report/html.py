@@ -126,7 +126,7 @@ def build_context(results, paths: pd.DataFrame, viewbox, data_dir=None) -> dict:
     wj = w[WARD_COLS].copy()
     for c in wj.select_dtypes("floating").columns:
         wj[c] = wj[c].round(4)
-    records = RawJSON(wj.to_json(orient="values"))
+    records = RawJSON(wj.to_json(orient="values", double_precision=4))
     outcome = t["outcomes"]
     out_rows = [
         {c: _clean(r[c]) for c in ("indicator", "label", "unit", "group", "estimate", "ci_low", "ci_high")}
@@ -138,7 +138,8 @@ def build_context(results, paths: pd.DataFrame, viewbox, data_dir=None) -> dict:
     est = outcome.pivot_table(index="indicator", columns="group", values="estimate", aggfunc="first")
     ind = {
         "cols": [{"key": c, "label": labels.loc[c, "label"], "unit": labels.loc[c, "unit"]} for c in cols],
-        "values": RawJSON(wi[cols].astype("float64").round(4).T.to_json(orient="columns")),
+        "codes": list(wi.index),
+        "rows": RawJSON(wi[cols].astype("float64").round(4).to_json(orient="values", double_precision=4)),
         "groups": {c: {g: _clean(est.loc[c, g]) for g in ("left_behind", "other_deprived", "england")} for c in cols},
     }
     lb = wards[wards["group"] == "left_behind"]

@@ -6,6 +6,7 @@
   var SVGNS = document.getElementById("map").namespaceURI;  /* the SVG namespace, read from the page */
   var C = {}; DATA.wardCols.forEach(function (c, i) { C[c] = i; });
   var byCode = {}; DATA.wards.forEach(function (w) { byCode[w[C.ward_code]] = w; });
+  var indByCode = {}; DATA.ind.codes.forEach(function (c, i) { indByCode[c] = DATA.ind.rows[i]; });
 
   function el(tag, attrs, text) {
     var e = document.createElement(tag);
@@ -302,7 +303,7 @@
     var t2 = el("table"); var head = el("tr");
     ["Indicator", "This ward", "Left behind", "Other deprived", "England"].forEach(function (h) { head.appendChild(el("th", null, h)); });
     t2.appendChild(head);
-    var vals = DATA.ind.values[code];
+    var vals = indByCode[code];
     DATA.ind.cols.forEach(function (c, i) {
       var tr = el("tr"); var lab = el("td", null, c.label); lab.appendChild(el("div", { "class": "muted" }, c.unit)); tr.appendChild(lab);
       tr.appendChild(el("td", { "class": "n" }, vals ? fmt(vals[i], 2) : "–"));
