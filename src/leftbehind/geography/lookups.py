@@ -208,9 +208,7 @@ def lsoa_to_area(
         raise UsageError(f"unknown split rule {split!r}", hint="use best_fit or apportion")
     if to in ("wd17", "wd19"):
         m = lsoa11_to_ward(to, data)
-        return pd.DataFrame(
-            {"lsoa11cd": m["lsoa11cd"], "area_code": m[f"{to}cd"], "area_name": m[f"{to}nm"], "weight": 1.0}
-        )
+        return _mapping("lsoa11cd", m["lsoa11cd"], m[f"{to}cd"], m[f"{to}nm"])
     if to == "pcon17":
         m = lsoa11_to_ward("wd17", data)[["lsoa11cd", "wd17cd"]]
         shares = piece_shares("wd17", population, data)
@@ -229,28 +227,29 @@ def lsoa_to_area(
         )
     f1 = _load("imd2019_file1", data)[["lsoa11cd", "lad19cd", "lad19nm"]]
     if to == "lad19":
-        return pd.DataFrame(
-            {"lsoa11cd": f1["lsoa11cd"], "area_code": f1["lad19cd"], "area_name": f1["lad19nm"], "weight": 1.0}
-        )
-    cur = current_lad(f1["lad19cd"], data)
-    if to == "lad24":
-        return pd.DataFrame(
-            {
-                "lsoa11cd": f1["lsoa11cd"],
-                "area_code": cur["lad24cd"].to_numpy(),
-                "area_name": cur["lad24nm"].to_numpy(),
-                "weight": 1.0,
-            }
-        )
-    reg = cur.merge(lad_to_region(data)[["lad24cd", "rgn_cd", "rgn_nm"]], on="lad24cd", how="left")
+        return _mapping("lsoa11cd", f1["lsoa11cd"], f1["lad19cd"], f1["lad19nm"])
+    return _via_current_lad("lsoa11cd", f1["lsoa11cd"], f1["lad19cd"], to, data)
+
+
+def _mapping(code_col: str, codes, area_codes, area_names) -> pd.DataFrame:
+    """A one-to-one mapping frame for :func:`aggregate` (weight 1)."""
     return pd.DataFrame(
         {
-            "lsoa11cd": f1["lsoa11cd"],
-            "area_code": reg["rgn_cd"].to_numpy(),
-            "area_name": reg["rgn_nm"].to_numpy(),
+            code_col: np.asarray(codes),
+            "area_code": np.asarray(area_codes),
+            "area_name": np.asarray(area_names),
             "weight": 1.0,
         }
     )
+
+
+def _via_current_lad(code_col: str, codes, lad_codes, to: str, data) -> pd.DataFrame:
+    """Small areas → their LAD's 2024 successor (``lad24``) or its region (``region``)."""
+    cur = current_lad(lad_codes, data)
+    if to == "lad24":
+        return _mapping(code_col, codes, cur["lad24cd"], cur["lad24nm"])
+    reg = cur.merge(lad_to_region(data)[["lad24cd", "rgn_cd", "rgn_nm"]], on="lad24cd", how="left")
+    return _mapping(code_col, codes, reg["rgn_cd"], reg["rgn_nm"])
 
 
 def lsoa21_to_area(to: str, data=None) -> pd.DataFrame:
@@ -265,22 +264,4 @@ def lsoa21_to_area(to: str, data=None) -> pd.DataFrame:
             f"unknown target geography {to!r} for LSOA 2021 data", hint="use one of: " + ", ".join(TARGETS_LSOA21)
         )
     lk = lsoa11_to_lsoa21(data).drop_duplicates("lsoa21cd")[["lsoa21cd", "lad22cd"]].reset_index(drop=True)
-    cur = current_lad(lk["lad22cd"], data)
-    if to == "lad24":
-        return pd.DataFrame(
-            {
-                "lsoa21cd": lk["lsoa21cd"],
-                "area_code": cur["lad24cd"].to_numpy(),
-                "area_name": cur["lad24nm"].to_numpy(),
-                "weight": 1.0,
-            }
-        )
-    reg = cur.merge(lad_to_region(data)[["lad24cd", "rgn_cd", "rgn_nm"]], on="lad24cd", how="left")
-    return pd.DataFrame(
-        {
-            "lsoa21cd": lk["lsoa21cd"],
-            "area_code": reg["rgn_cd"].to_numpy(),
-            "area_name": reg["rgn_nm"].to_numpy(),
-            "weight": 1.0,
-        }
-    )
+    return _via_current_lad("lsoa21cd", lk["lsoa21cd"], lk["lad22cd"], to, data)
