@@ -2,7 +2,8 @@
 
 Run: .venv/bin/python bench/bench_load_and_rebuild.py [--data DIR] [--repeat N]
 
-'cold' = a fresh Python process: imports, checksums, parsing and validation, build.
+'cold' = a fresh Python process with an empty cache folder: imports, checksums, parsing and
+validation, build.
 'warm' = the same process again: checksums and frames are memoised, so only the build and
 the copies of the memoised frames are timed. Prints seconds; no thresholds (timings are
 not tests).
