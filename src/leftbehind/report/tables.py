@@ -68,11 +68,11 @@ def write_results(results, out: str | Path, extra=None) -> list[str]:
     """
     written: list[str] = []
     with atomic_dir(out) as tmp:
-        for sub in ("breakdowns", "politics", "economy", "current"):
-            (tmp / sub).mkdir()
-        (tmp / "indices").mkdir()
+        if results.fits:
+            (tmp / "indices").mkdir()
         for name, rel in FILES.items():
             if name in results.tables:
+                (tmp / rel).parent.mkdir(parents=True, exist_ok=True)  # subfolders only when they get a file
                 csv_to(results.tables[name], tmp / rel)
                 written.append(rel)
         results.tables["wards"].to_parquet(tmp / "wards.parquet", index=False)
