@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from leftbehind import __version__
+from leftbehind.analysis.regions import NORTH_MIDLANDS_WALES
 from leftbehind.errors import LeftbehindError
 
 app = typer.Typer(
@@ -685,7 +686,7 @@ def run(
     ] = "Lab,Con",
     red_wall_regions: Annotated[
         str, typer.Option("--red-wall-regions", help="Comma-separated regions of the red-wall rule.")
-    ] = "North East,North West,Yorkshire and The Humber,East Midlands,West Midlands,Wales",
+    ] = ",".join(NORTH_MIDLANDS_WALES),
     replicates: Annotated[
         int, typer.Option("--replicates", help="Bootstrap resamples for the outcome intervals.")
     ] = 1000,

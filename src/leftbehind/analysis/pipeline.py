@@ -20,7 +20,7 @@ from leftbehind import __version__
 from leftbehind.analysis.breakdowns import breakdown, constituency_breakdown
 from leftbehind.analysis.leftbehind import GROUPS, classify, diagnostics
 from leftbehind.analysis.outcomes import lsoa_indicators, outcomes, ward_sums, ward_values
-from leftbehind.analysis.politics import NORTH_MIDLANDS_WALES
+from leftbehind.analysis.regions import NORTH_MIDLANDS_WALES
 
 WARD_COLUMNS = [
     "ward_code",

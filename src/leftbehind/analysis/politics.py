@@ -18,14 +18,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 from scipy import stats
 
-NORTH_MIDLANDS_WALES = (
-    "North East",
-    "North West",
-    "Yorkshire and The Humber",
-    "East Midlands",
-    "West Midlands",
-    "Wales",
-)
+from leftbehind.analysis.regions import NORTH_MIDLANDS_WALES
 
 
 class RedWallRule(BaseModel):
