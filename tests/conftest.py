@@ -54,44 +54,29 @@ def mirror_factory(tmp_path, shared_data, isolated_env):
     return factory
 
 
-@pytest.fixture(scope="session")
-def run_out(shared_data, tmp_path_factory):
-    """One default `leftbehind run` on the real data, shared by the tests that read its outputs."""
+def run_cli(out: Path, data: Path, *extra: str):
+    """`leftbehind run --out OUT --data DATA EXTRA...` in process; asserts it succeeded."""
     from typer.testing import CliRunner
 
     from leftbehind.cli import app
 
-    out = tmp_path_factory.mktemp("run") / "out"
-    res = CliRunner().invoke(app, ["run", "--out", str(out), "--data", str(shared_data)])
+    res = CliRunner().invoke(app, ["run", "--out", str(out), "--data", str(data), *extra])
     assert res.exit_code == 0, res.output
-    return out, res.output
+    return res
+
+
+@pytest.fixture(scope="session")
+def run_out(shared_data, tmp_path_factory):
+    """One default `leftbehind run` on the real data, shared by the tests that read its outputs."""
+    out = tmp_path_factory.mktemp("run") / "out"
+    return out, run_cli(out, shared_data).output
 
 
 @pytest.fixture(scope="session")
 def run_2025(shared_data, tmp_path_factory):
     """A `leftbehind run --edition 2025` (the current picture on top of the 2020 analysis)."""
-    from typer.testing import CliRunner
-
-    from leftbehind.cli import app
-
     out = tmp_path_factory.mktemp("run2025") / "out"
-    res = CliRunner().invoke(
-        app,
-        [
-            "run",
-            "--out",
-            str(out),
-            "--data",
-            str(shared_data),
-            "--edition",
-            "2025",
-            "--skip-indices",
-            "--replicates",
-            "200",
-        ],
-    )
-    assert res.exit_code == 0, res.output
-    return out, res.output
+    return out, run_cli(out, shared_data, "--edition", "2025", "--skip-indices", "--replicates", "200").output
 
 
 CHROMIUM = os.environ.get("LEFTBEHIND_CHROMIUM", "/usr/bin/chromium")

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from leftbehind.cli import app
+from tests.conftest import run_cli
 
 runner = CliRunner()
 WARD_COLUMNS = [
@@ -165,54 +166,23 @@ def test_summary_and_sqlite(summary, run_out):
 
 def test_run_is_deterministic(run_out, shared_data, tmp_path):
     out2 = tmp_path / "again"
-    res = runner.invoke(app, ["run", "--out", str(out2), "--data", str(shared_data), "--skip-indices"])
-    assert res.exit_code == 0, res.output
+    run_cli(out2, shared_data, "--skip-indices")
     for f in ("wards.csv", "outcomes.csv", "diagnostics.csv", "breakdowns/constituency.csv"):
         assert (out2 / f).read_bytes() == (run_out[0] / f).read_bytes(), f
 
 
 def test_run_with_imd2015_and_other_options(shared_data, tmp_path):
     out = tmp_path / "o15"
-    res = runner.invoke(
-        app,
-        [
-            "run",
-            "--out",
-            str(out),
-            "--data",
-            str(shared_data),
-            "--imd",
-            "2015",
-            "--skip-indices",
-            "--replicates",
-            "200",
-        ],
-    )
-    assert res.exit_code == 0, res.output
+    run_cli(out, shared_data, "--imd", "2015", "--skip-indices", "--replicates", "200")
     s = json.loads((out / "summary.json").read_text())
     assert s["options"]["imd"] == "2015"
     n = s["groups"]["left_behind"]["wards"]
     assert 196 <= n <= 216  # published 2019 list: 206 wards
     assert s["diagnostics"] is None  # the published 2019 list is not in the repository
     out = tmp_path / "bf"
-    res = runner.invoke(
-        app,
-        [
-            "run",
-            "--out",
-            str(out),
-            "--data",
-            str(shared_data),
-            "--lookup",
-            "best_fit",
-            "--population",
-            "mid2019",
-            "--skip-indices",
-            "--replicates",
-            "200",
-        ],
+    run_cli(
+        out, shared_data, "--lookup", "best_fit", "--population", "mid2019", "--skip-indices", "--replicates", "200"
     )
-    assert res.exit_code == 0, res.output
     s = json.loads((out / "summary.json").read_text())
     assert s["groups"]["no_imd"]["wards"] == 12  # the best-fit lookup reaches 7,421 CNI wards
     assert s["diagnostics"]["matched"] == 218  # SOURCES.md's sanity check: 218 of the published 225
