@@ -558,7 +558,9 @@ def _print_run_table(con, fits) -> None:
             spec.edition,
             f"{len(built):,} {spec.geography}",
             f"{f['score_max_abs_diff']:.6f}" if "score_max_abs_diff" in f else "n/a (no published score)",
-            f"{f['rank_exact_share']:.2%} (max {f['rank_max_abs_diff']:g} off)" if "rank_exact_share" in f else "",
+            f"{f['rank_exact_share']:.2%} (max {f['rank_max_abs_diff']:g} off)"
+            if "rank_exact_share" in f
+            else (f"Spearman {f['spearman']:.5f}" if "spearman" in f else ""),
             "[green]pass[/]" if fit.passed else "[bold red]FAIL[/]",
         )
     con.print(t)

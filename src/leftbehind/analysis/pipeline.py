@@ -215,9 +215,9 @@ def run_pipeline(opts: Options, data=None, progress: Callable[[str], None] | Non
     used_inputs(reset=True)
     results = Results(opts)
     if opts.indices:
-        from leftbehind.indices.spec import shipped_specs
+        from leftbehind.indices.spec import load_spec, shipped_specs
 
-        for name in shipped_specs():
+        for name in (n for n in shipped_specs() if load_spec(n).main_job):
             _step(progress, f"rebuilding {name}")
             results.fits.append(_build_index(name, data))
     _step(progress, f"ward IMD {opts.imd} ({opts.lookup} route, {opts.population} weights) and groups")

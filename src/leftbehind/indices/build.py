@@ -151,7 +151,7 @@ def compare(spec: IndexSpec, built: pd.DataFrame, published: pd.DataFrame) -> Fi
                     mad <= chk.score_tolerance,
                 )
             )
-    if chk.rank:
+    if chk.rank and (chk.rank_exact_min is not None or chk.rank_max_diff is not None or chk.spearman_min is None):
         d = np.abs(built["rank"].to_numpy() - pub[chk.rank].to_numpy(dtype="float64"))
         exact = float(np.mean(d == 0))
         fit.figures.update(rank_exact_share=exact, rank_max_abs_diff=float(d.max()))

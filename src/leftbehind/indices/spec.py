@@ -82,6 +82,8 @@ class IndexSpec(BaseModel):
     rank_ties: Literal["first", "min", "average"] = "first"
     citation: str | None = None
     description: str | None = None
+    #: rebuilt and checked by every `leftbehind run` (the File 8 rebuilds are run by `index build` and the tests)
+    main_job: bool = True
     check: Check | None = None
 
     @model_validator(mode="after")
