@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 
 import numpy as np
@@ -10,8 +11,9 @@ import pandas as pd
 import pytest
 
 from leftbehind.data import load, load_catalogue
-from leftbehind.data.readers import normalise_header, read_file
+from leftbehind.data.readers import Col, normalise_header, read_file
 from leftbehind.data.schemas import DOMAINS, MEASURES, SPECS, SUBDOMAINS
+from leftbehind.errors import DataError
 
 #: England-only readers of UK lookups: English rows counted independently (pandas, code starts with E).
 ENGLAND_ROWS = {
@@ -21,6 +23,7 @@ ENGLAND_ROWS = {
     "lookup_wd19_pcon19": 7_639,
     "lookup_oa11_lsoa11": 171_372,
     "pcon19_names": 533,
+    "lookup_lsoa21_wd24": 33_755,
 }
 
 
@@ -172,21 +175,105 @@ def test_official_file8_headings_normalise_to_the_mirror_names(shared_data, tmp_
     pd.testing.assert_series_equal(df["employment_domain_numerator"], mirror["employment_domain_numerator"])
 
 
-@pytest.mark.parametrize("token", ["", "*", "..", "x", "c"])
-def test_suppression_marks_become_missing(tmp_path, token):
+F8_HEAD = (
+    "LSOA code (2011),Income Domain numerator,Employment Domain numerator,"
+    "Income Deprivation Affecting Children Index (IDACI) numerator,"
+    "Income Deprivation Affecting Older People Index (IDAOPI) numerator,"
+    "Road distance to a GP surgery indicator (km)\n"
+)
+
+
+def _small_f8(tmp_path, employment: str, gp: str = "1.5", **changes):
+    """A 2-row File 8 with the official headings; ``employment`` is the cell of LSOA E01000001."""
     path = tmp_path / "f8.csv"
     path.write_text(
-        "LSOA code (2011),Income Domain numerator,Employment Domain numerator,"
-        "Income Deprivation Affecting Children Index (IDACI) numerator,"
-        "Income Deprivation Affecting Older People Index (IDAOPI) numerator\n"
-        f'E01000001,"1,234",{token},{token},5\nE01000002,5,10,10,{token}\n',
+        F8_HEAD + f'E01000001,"1,234",{employment},5,5,{gp}\nE01000002,5,10,10,,2.25\n',
         encoding="utf-8-sig",
     )
-    spec = SPECS["imd2019_file8"]
-    small = type(spec)(**{**spec.__dict__, "rows": 2})
-    df = read_file(path, small)
+    return path, dataclasses.replace(SPECS["imd2019_file8"], rows=2, **changes)
+
+
+def test_file8_blank_cells_are_missing(tmp_path):
+    path, spec = _small_f8(tmp_path, "")
+    df = read_file(path, spec)
     assert df["income_domain_numerator"].tolist() == [1234.0, 5.0]
     assert np.isnan(df["employment_domain_numerator"].iloc[0])
+    assert np.isnan(df["income_deprivation_affecting_older_people_index_idaopi_numerator"].iloc[1])
+    assert df["road_distance_to_a_gp_surgery_indicator_km"].tolist() == [1.5, 2.25]
+
+
+@pytest.mark.parametrize("token", ["n/a", "*", "..", "x", "NA", "nan", "inf", "12a"])
+def test_file8_undeclared_mark_is_an_error_not_missing(tmp_path, token):
+    """The real File 8 copies mark suppression with blank cells only: any other non-number
+    (``n/a``, ``*``, even ``NaN``) is an error naming dataset, column, line and value."""
+    path, spec = _small_f8(tmp_path, token)
+    with pytest.raises(DataError) as exc:
+        read_file(path, spec)
+    msg = str(exc.value)
+    assert "dataset imd2019_file8" in msg and "column employment_domain_numerator" in msg
+    assert f"non-numeric value {token!r} at line 2" in msg
+    assert "a blank cell only" in msg
+    assert "How to fix:" in msg
+    if token in ("n/a", "*", "..", "x", "NA", "nan"):  # a known mark: the hint says how to declare it
+        assert f"missing=({token!r},)" in exc.value.hint
+
+
+def test_file8_undeclared_mark_in_an_indicator_column_is_an_error(tmp_path):
+    """File 8's other (undeclared, kept) columns are numeric too: ``n/a`` there is no longer kept as text."""
+    path, spec = _small_f8(tmp_path, "", gp="n/a")
+    with pytest.raises(DataError, match=r"column road_distance_to_a_gp_surgery_indicator_km: non-numeric value 'n/a'"):
+        read_file(path, spec)
+
+
+def test_declared_marks_are_missing_and_nothing_else(tmp_path):
+    # a dataset that declares "*" and "..": those read as missing in every numeric column ...
+    path, spec = _small_f8(tmp_path, "*", missing=("*", ".."))
+    df = read_file(path, spec)
+    assert np.isnan(df["employment_domain_numerator"].iloc[0])
+    assert df["employment_domain_numerator"].iloc[1] == 10.0
+    path, spec = _small_f8(tmp_path, "..", missing=("*", ".."))
+    assert np.isnan(read_file(path, spec)["employment_domain_numerator"].iloc[0])
+    # ... but n/a is still an error, and the message lists what is declared
+    path, spec = _small_f8(tmp_path, "n/a", missing=("*", ".."))
+    with pytest.raises(DataError, match=r"non-numeric value 'n/a' at line 2; .* a blank cell or '\*', '\.\.'"):
+        read_file(path, spec)
+
+
+def test_a_column_can_declare_its_own_marks(tmp_path):
+    spec = SPECS["imd2019_file8"]
+    cols = tuple(
+        dataclasses.replace(c, missing=("x",)) if c.name == "employment_domain_numerator" else c for c in spec.columns
+    )
+    path, small = _small_f8(tmp_path, "x", columns=cols)
+    assert np.isnan(read_file(path, small)["employment_domain_numerator"].iloc[0])
+    # the column's declaration does not reach other columns
+    path.write_text(F8_HEAD + "E01000001,x,5,5,5,1\nE01000002,5,10,10,,2\n", encoding="utf-8-sig")
+    with pytest.raises(DataError, match="column income_domain_numerator: non-numeric value 'x'"):
+        read_file(path, small)
+
+
+def test_a_declared_mark_in_a_complete_column_is_still_an_error(tmp_path):
+    """A mark makes a value missing; a column that must be complete still refuses it."""
+    path = tmp_path / "t.csv"
+    path.write_text("lsoa11cd,value\nE01000001,*\nE01000002,2\n")
+    spec = SPECS["imd2019_file8"]
+    t = dataclasses.replace(
+        spec, rows=2, keep_extra=False, extra_kind=None, columns=(Col("value", min=0),), missing=("*",)
+    )
+    with pytest.raises(DataError, match="column value: blank or suppressed value at line 2"):
+        read_file(path, t)
+
+
+def test_real_file8_copies_use_blank_cells_only(shared_data):
+    """The declared marks are the ones the real files use: none besides blank (both editions read)."""
+    for ds in ("imd2019_file8", "iod2025_file8"):
+        assert SPECS[ds].missing == ()
+        df = load(ds, shared_data)
+        num = df.drop(columns=[SPECS[ds].code.name])
+        assert all(str(t) == "float64" for t in num.dtypes), ds  # every indicator converted and checked
+    f25 = load("iod2025_file8", shared_data)
+    assert int(f25["income_domain_numerator"].isna().sum()) == 5  # blank in the file
+    assert int(f25["employment_domain_numerator"].isna().sum()) == 21
 
 
 def test_header_normalisation():

@@ -6,12 +6,20 @@ headings each may appear under (the official gov.uk heading and the converted he
 the mirror both normalise to one of them), value kinds and ranges, the expected row count
 and the code column's pattern and vintage.
 
-Reading is defensive: UTF-8 BOM, gzip, thousands separators (``"29,199"``) and suppressed
-blanks (``""``, ``*``, ``..``, ``x``, ``c``...) are handled; anything else that is wrong
-(missing or renamed column, non-numeric value, out-of-range value, duplicate or malformed
-code, codes of the wrong vintage, a truncated file, the wrong number of rows) raises one
+Reading is defensive: UTF-8 BOM, gzip, thousands separators (``"29,199"``) and blank
+(suppressed) cells are handled. A blank cell is the only missing value a numeric column
+accepts unless the dataset (``TableSpec.missing``) or the column (``Col.missing``) declares
+the suppression marks its files really use (``*``, ``..``, ``x``...): an undeclared mark such
+as ``n/a`` is an error, never silently read as missing. Anything else that is wrong (missing
+or renamed column, non-numeric value, out-of-range value, duplicate or malformed code, codes
+of the wrong vintage, a truncated file, the wrong number of rows) raises one
 :class:`~leftbehind.errors.DataError` naming the dataset, file, column and rows, and what
 to do about it.
+
+GeoJSON boundary files (``TableSpec(format="geojson")``) are read the same way: the feature
+properties form the table (one row per feature, so ``rows`` is the feature count), and every
+feature must have a polygon geometry. The geometry itself is not returned; maps read it with
+geopandas from the resolved path.
 """
 
 from __future__ import annotations
@@ -30,7 +38,10 @@ from leftbehind.errors import DataError
 if TYPE_CHECKING:
     import pandas as pd
 
-SUPPRESSED = frozenset({"", "*", "..", ".", ":", "x", "X", "c", "-", "~", "NA", "N/A", "n/a", "NaN", "nan"})
+#: Marks that statistical publishers use for suppressed or unavailable values. None of them is
+#: read as missing unless a dataset or column declares it (``missing=``); they are listed only
+#: so that an undeclared one gets a message saying how to declare it.
+KNOWN_MARKS = frozenset({"*", "..", ".", ":", "x", "X", "c", "-", "~", "NA", "N/A", "n/a", "NaN", "nan", "#N/A"})
 
 #: GSS code patterns by geography.
 PATTERNS = {
@@ -42,12 +53,15 @@ PATTERNS = {
     "lad": r"^E0[6789]\d{6}$",
     "region": r"^E12\d{6}$",
     "pcon": r"^E14\d{6}$",
+    "lad_old": r"^\d{2}[A-Z]{2}$",  # pre-2009 4-character LAD codes (00AA City of London ... 46UF)
 }
 
 #: The last LSOA 2011 code; LSOA 2021 created new codes above it (E01033769…E01035762).
 LAST_LSOA11 = 33768
 #: Row counts of a whole LSOA 2011 table (England; England and Wales).
 LSOA11_TABLE_ROWS = (32_844, 34_753)
+#: The last English LSOA 2001 code; LSOA 2011 created new codes above it (E01032483…E01033768).
+LAST_LSOA01 = 32482
 
 
 def normalise_header(h: str) -> str:
@@ -70,6 +84,10 @@ class Col:
     kind: ``str`` (text), ``code`` (GSS code, ``pattern``), ``int``, ``float``, ``percent`` (a
     number that may carry a "%" sign), ``rank`` (integer 1..n), ``decile`` (integer 1..10),
     ``bool`` (TRUE/FALSE).
+
+    missing: the suppression marks (besides a blank cell) read as missing in this numeric
+    column; ``None`` means the dataset's :attr:`TableSpec.missing`. A mark only makes a value
+    missing; the column must still be ``nullable`` to accept it.
     """
 
     name: str
@@ -80,6 +98,7 @@ class Col:
     min: float | None = None
     max: float | None = None
     pattern: str | None = None
+    missing: tuple[str, ...] | None = None
 
     def heading_keys(self) -> tuple[str, ...]:
         return (normalise_header(self.name), *(normalise_header(a) for a in self.aliases))
@@ -100,10 +119,24 @@ class TableSpec:
     keep_prefix: str | None = None  # keep only rows whose code starts with this (UK lookups -> "E")
     post: Callable[[pd.DataFrame], pd.DataFrame] | None = field(default=None, compare=False)
     description: str = ""
+    #: suppression marks (besides blank) read as missing in every numeric column; default none.
+    #: Declare only the marks the dataset's real files use: any other non-number is an error.
+    missing: tuple[str, ...] = ()
+    #: with keep_extra: the kind of every undeclared column kept (e.g. "float": File 8's
+    #: indicators), so those are converted and checked too; None keeps them as parsed.
+    extra_kind: str | None = None
+    #: columns that together identify a row, when the code alone does not (unique_code=False).
+    unique_key: tuple[str, ...] = ()
+    #: "csv" (optionally gzipped) or "geojson" (optionally gzipped; the feature properties).
+    format: str = "csv"
 
     @property
     def all_columns(self) -> tuple[Col, ...]:
         return (self.code, *self.columns)
+
+    def marks(self, col: Col) -> frozenset[str]:
+        """The values read as missing in ``col``: a blank cell and the declared marks."""
+        return frozenset({"", *(self.missing if col.missing is None else col.missing)})
 
 
 def _fail(spec: TableSpec, path: Path, problem: str, hint: str) -> DataError:
@@ -121,10 +154,14 @@ def _labels(mask: pd.Series) -> np.ndarray:
     return mask.index.to_numpy()[mask.to_numpy(dtype=bool)]
 
 
-def _rows_list(idx: np.ndarray | list[int], limit: int = 5) -> str:
-    lines = [f"{int(i) + 2:,}" for i in list(idx)[:limit]]  # +2: header is line 1
+def _rows_list(idx: np.ndarray | list[int], limit: int = 5, spec: TableSpec | None = None) -> str:
+    """``'lines 3, 7'`` (CSV: label + 2, the header is line 1) or ``'features 1, 5'`` (GeoJSON:
+    label + 1, counted from 1)."""
+    geo = spec is not None and spec.format == "geojson"
+    unit, off = ("feature", 1) if geo else ("line", 2)
+    lines = [f"{int(i) + off:,}" for i in list(idx)[:limit]]
     more = f" and {len(idx) - limit:,} more" if len(idx) > limit else ""
-    return "line " + ", ".join(lines) + more if len(lines) == 1 else "lines " + ", ".join(lines) + more
+    return f"{unit} " + ", ".join(lines) + more if len(lines) == 1 else f"{unit}s " + ", ".join(lines) + more
 
 
 def _first_non_utf8(path: Path) -> str | None:
@@ -192,6 +229,83 @@ def read_raw(path: Path, spec: TableSpec) -> pd.DataFrame:
     return df
 
 
+#: Geometry types a boundary feature may have.
+POLYGONS = frozenset({"Polygon", "MultiPolygon"})
+#: Ways a GeoJSON file may name WGS84 longitude/latitude (RFC 7946's only CRS; the default).
+WGS84_NAMES = frozenset({"urn:ogc:def:crs:OGC:1.3:CRS84", "urn:ogc:def:crs:OGC::CRS84", "EPSG:4326"})
+
+
+def read_geojson(path: Path, spec: TableSpec) -> pd.DataFrame:
+    """A GeoJSON FeatureCollection (optionally gzipped) -> its feature properties, one row per
+    feature in file order. Every feature must carry a (Multi)Polygon geometry, in WGS84."""
+    import gzip
+    import json
+
+    import pandas as pd
+
+    gz = path.name.lower().endswith(".gz")
+    unzipped = " of the unzipped text" if gz else ""
+    try:
+        with (gzip.open if gz else open)(path, "rb") as fh:
+            doc = json.load(fh)
+    except FileNotFoundError:
+        raise _fail(spec, path, "file not found", "check the path or run `leftbehind data list`") from None
+    except (EOFError, zlib.error, OSError) as exc:
+        raise _fail(
+            spec,
+            path,
+            f"the file is truncated or not valid gzip ({exc})",
+            "re-download or restore the file; `leftbehind data verify` checks every checksum",
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise _fail(spec, path, f"the file is not UTF-8 text ({exc.reason})", "restore the original file") from None
+    except json.JSONDecodeError as exc:
+        raise _fail(
+            spec,
+            path,
+            f"the file is not valid JSON ({exc.msg} at line {exc.lineno:,}, column {exc.colno:,}{unzipped})",
+            "restore the original file; a cut-off file is usually a truncated copy",
+        ) from None
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
+        raise _fail(spec, path, "the file is not a GeoJSON FeatureCollection", "restore the original file")
+    crs_member = doc.get("crs")  # absent in RFC 7946 files: WGS84
+    crs = (crs_member.get("properties") or {}).get("name") if isinstance(crs_member, dict) else None
+    if crs is not None and crs not in WGS84_NAMES:
+        raise _fail(
+            spec,
+            path,
+            f"the coordinates are in {crs}, not WGS84 longitude/latitude",
+            "restore the original file (boundaries are stored in WGS84)",
+        )
+    features = doc["features"]
+    if not features:
+        raise _fail(spec, path, "the file has no features", "restore the original file")
+    props: list[dict] = []
+    no_shape: list[int] = []
+    for i, feat in enumerate(features):
+        feat = feat if isinstance(feat, dict) else {}
+        p, g = feat.get("properties"), feat.get("geometry")
+        props.append(p if isinstance(p, dict) else {})
+        if not isinstance(g, dict) or g.get("type") not in POLYGONS or not g.get("coordinates"):
+            no_shape.append(i)
+    if no_shape:
+        raise _fail(
+            spec,
+            path,
+            f"{len(no_shape):,} feature(s) have no polygon geometry ({_rows_list(no_shape, spec=spec)})",
+            "restore the original file",
+        )
+    return pd.DataFrame.from_records(props)
+
+
+def _extra_columns(df: pd.DataFrame, spec: TableSpec) -> tuple[Col, ...]:
+    """Declarations for the undeclared columns a ``keep_extra`` spec keeps (``extra_kind``)."""
+    if not (spec.keep_extra and spec.extra_kind):
+        return ()
+    declared = {c.name for c in spec.all_columns}
+    return tuple(Col(c, kind=spec.extra_kind, nullable=True) for c in df.columns if c not in declared)
+
+
 def _map_columns(df: pd.DataFrame, spec: TableSpec, path: Path) -> pd.DataFrame:
     norm = {c: normalise_header(c) for c in df.columns}
     by_key: dict[str, str] = {}
@@ -236,33 +350,27 @@ def _to_number(s: pd.Series, col: Col, spec: TableSpec, path: Path) -> pd.Series
             f"column {col.name}: expected numbers, found TRUE/FALSE values",
             "check the column order and headings",
         )
+    marks = spec.marks(col)
     if pd.api.types.is_numeric_dtype(s):  # fast path: the parser already read clean numbers
         num = s.astype("float64")
-        blank = num.isna()
-        text = s
+        blank = num.isna()  # only empty cells are read as NaN (read_raw)
     else:
         text = s.astype("string").fillna("").str.strip()
-        blank = text.isin(SUPPRESSED)
+        blank = text.isin(marks)
         cleaned = text.str.replace(",", "", regex=False).where(~blank, None)
         if col.kind == "percent":  # "13%" -> 13
             cleaned = cleaned.str.replace("%", "", regex=False).str.strip()
         num = pd.to_numeric(cleaned, errors="coerce")
-    bad = num.isna() & ~blank
+    bad = (num.isna() | np.isinf(num)) & ~blank
     if bad.any():
-        idx = _labels(bad)
-        eg = _py(s.loc[idx[0]])
-        raise _fail(
-            spec,
-            path,
-            f"column {col.name}: non-numeric value {eg!r} at {_rows_list(idx)}",
-            "fix or restore those rows; suppressed values must be blank",
-        )
+        raise _not_a_number(s, bad, col, spec, path, marks)
     if blank.any() and not col.nullable:
         idx = _labels(blank)
         raise _fail(
             spec,
             path,
-            f"column {col.name}: blank or suppressed value at {_rows_list(idx)} (this column must be complete)",
+            f"column {col.name}: blank or suppressed value at {_rows_list(idx, spec=spec)} "
+            "(this column must be complete)",
             "the file may be truncated or edited; restore the original",
         )
     if col.kind in ("int", "rank", "decile"):
@@ -272,11 +380,39 @@ def _to_number(s: pd.Series, col: Col, spec: TableSpec, path: Path) -> pd.Series
             raise _fail(
                 spec,
                 path,
-                f"column {col.name}: expected whole numbers, found {_py(s.loc[idx[0]])!r} at {_rows_list(idx)}",
+                f"column {col.name}: expected whole numbers, found {_py(s.loc[idx[0]])!r} "
+                f"at {_rows_list(idx, spec=spec)}",
                 "restore the original values",
             )
         return num.astype("Int64") if col.nullable else num.astype("int64")
     return num.astype("float64")
+
+
+def _not_a_number(s: pd.Series, bad: pd.Series, col: Col, spec: TableSpec, path: Path, marks) -> DataError:
+    """The error for non-numbers in a numeric column: the values, where, and the declared marks."""
+    idx = _labels(bad)
+    values = list(dict.fromkeys(str(_py(v)).strip() for v in s.loc[idx]))
+    shown = ", ".join(repr(v) for v in values[:3]) + (f" and {len(values) - 3} other values" if len(values) > 3 else "")
+    declared = sorted(m for m in marks if m)
+    allowed = "a blank cell" + (" or " + ", ".join(repr(m) for m in declared) if declared else " only")
+    problem = (
+        f"column {col.name}: non-numeric value {shown} at {_rows_list(idx, spec=spec)}; "
+        f"the values this dataset reads as missing are {allowed}"
+    )
+    marks_found = [v for v in values if v in KNOWN_MARKS]
+    if marks_found:
+        mark = marks_found[0]
+        hint = (
+            f"if {mark!r} really marks a suppressed value in this file, declare it in leftbehind/data/schemas.py: "
+            f"missing=({mark!r},) on TableSpec {spec.dataset!r} (the whole dataset) or on Col {col.name!r} "
+            "(this column only), which must also be nullable; otherwise restore the original rows. "
+            "An undeclared mark is never read as missing"
+        )
+    else:
+        hint = "fix or restore those rows; suppressed values must be blank" + (
+            " or one of the declared marks" if declared else ""
+        )
+    return _fail(spec, path, problem, hint)
 
 
 def _bounds(col: Col, spec: TableSpec, n: int) -> tuple[float | None, float | None]:
@@ -328,7 +464,7 @@ def _validate(df: pd.DataFrame, spec: TableSpec, path: Path) -> None:
         col, check = first["column"], str(first["check"])
         sub = fc[(fc["column"] == col) & (fc["check"].astype(str) == check)]
         idx = sorted({int(i) for i in sub["index"].dropna()})
-        where = _rows_list(idx) if idx else "(whole column)"
+        where = _rows_list(idx, spec=spec) if idx else "(whole column)"
         value = _py(first["failure_case"])
         if check == "field_uniqueness":
             problem = f"column {col}: duplicated code {value!r} at {where}"
@@ -351,6 +487,18 @@ def _validate(df: pd.DataFrame, spec: TableSpec, path: Path) -> None:
 def _check_vintage(df: pd.DataFrame, spec: TableSpec, path: Path) -> None:
     col = spec.code
     codes = df[col.name]
+    if spec.vintage == "lsoa01":
+        later = (codes.str.slice(3).astype("int64") > LAST_LSOA01) & codes.str.startswith("E01")
+        if later.any():
+            idx = _labels(later)
+            raise _fail(
+                spec,
+                path,
+                f"column {col.name}: {int(later.sum()):,} codes are LSOA 2011 codes created in 2011 "
+                f"(e.g. {codes.loc[idx[0]]!r} at {_rows_list(idx, spec=spec)}), but this dataset is at LSOA 2001",
+                "use the 2001-based edition of the file, or convert it with the LSOA01->LSOA11 lookup "
+                "(lookup_lsoa01_lsoa11)",
+            )
     if spec.vintage in ("lsoa11", "lsoa21"):
         num = codes.str.slice(3).astype("int64")
         is_e = codes.str.startswith("E01")
@@ -361,7 +509,7 @@ def _check_vintage(df: pd.DataFrame, spec: TableSpec, path: Path) -> None:
                 spec,
                 path,
                 f"column {col.name}: {int(newer.sum()):,} codes are LSOA 2021 codes "
-                f"(e.g. {codes.loc[idx[0]]!r} at {_rows_list(idx)}), but this dataset is at "
+                f"(e.g. {codes.loc[idx[0]]!r} at {_rows_list(idx, spec=spec)}), but this dataset is at "
                 "LSOA 2011",
                 "use the 2011-based edition of the file, or convert it with the "
                 "LSOA11->LSOA21 lookup (lookup_lsoa11_lsoa21)",
@@ -398,13 +546,31 @@ def _check_unique_ranks(df: pd.DataFrame, spec: TableSpec, path: Path) -> None:
                 spec,
                 path,
                 f"column {name}: rank {r.loc[idx[0]]} appears more than once "
-                f"({_rows_list(idx)}); ranks must run 1..{n:,} without ties",
+                f"({_rows_list(idx, spec=spec)}); ranks must run 1..{n:,} without ties",
                 "restore the original values",
             )
 
 
+def _check_unique_key(df: pd.DataFrame, spec: TableSpec, path: Path) -> None:
+    if not spec.unique_key:
+        return
+    key = list(spec.unique_key)
+    dup = df.duplicated(key, keep=False)
+    if dup.any():
+        idx = _labels(dup)
+        first = ", ".join(f"{k}={df.loc[idx[0], k]!r}" for k in key)
+        raise _fail(
+            spec,
+            path,
+            f"the row {first} appears more than once ({_rows_list(idx, spec=spec)}); "
+            f"({', '.join(key)}) must identify a row",
+            "remove the duplicated rows",
+        )
+
+
 def parse_table(df: pd.DataFrame, spec: TableSpec, path: Path) -> pd.DataFrame:
-    """Map headings, convert types, validate. ``df`` is all-text as from :func:`read_raw`."""
+    """Map headings, convert types, validate. ``df`` is as from :func:`read_raw` (or
+    :func:`read_geojson`): clean numeric columns parsed, everything else text."""
     df = _map_columns(df, spec, path)
     if spec.keep_prefix is not None:  # declared subset (e.g. England of a UK lookup); rows are then counted
         key = df[spec.code.name].astype("string").fillna("").str.strip()
@@ -412,13 +578,14 @@ def parse_table(df: pd.DataFrame, spec: TableSpec, path: Path) -> pd.DataFrame:
     if spec.rows is not None and len(df) != spec.rows:
         _check_vintage_of_whole_table(df, spec, path)
         kind = "truncated or filtered" if len(df) < spec.rows else "padded with extra rows"
+        unit = "features" if spec.format == "geojson" else "data rows"
         raise _fail(
             spec,
             path,
-            f"expected {spec.rows:,} data rows, found {len(df):,}: the file looks {kind}",
+            f"expected {spec.rows:,} {unit}, found {len(df):,}: the file looks {kind}",
             "restore the complete file (`leftbehind data verify` checks it)",
         )
-    for col in spec.all_columns:
+    for col in (*spec.all_columns, *_extra_columns(df, spec)):
         if col.name not in df.columns:
             continue
         s = df[col.name]
@@ -431,7 +598,7 @@ def parse_table(df: pd.DataFrame, spec: TableSpec, path: Path) -> pd.DataFrame:
                     raise _fail(
                         spec,
                         path,
-                        f"column {col.name}: blank value at {_rows_list(idx)}",
+                        f"column {col.name}: blank value at {_rows_list(idx, spec=spec)}",
                         "the file may be truncated or edited; restore the original",
                     )
             df[col.name] = s.where(s != "", None)
@@ -443,7 +610,7 @@ def parse_table(df: pd.DataFrame, spec: TableSpec, path: Path) -> pd.DataFrame:
                 raise _fail(
                     spec,
                     path,
-                    f"column {col.name}: expected TRUE/FALSE, found {s.loc[idx[0]]!r} at {_rows_list(idx)}",
+                    f"column {col.name}: expected TRUE/FALSE, found {s.loc[idx[0]]!r} at {_rows_list(idx, spec=spec)}",
                     "restore the original values",
                 )
             df[col.name] = up.isin({"TRUE", "1"})
@@ -452,6 +619,7 @@ def parse_table(df: pd.DataFrame, spec: TableSpec, path: Path) -> pd.DataFrame:
     _validate(df, spec, path)
     _check_vintage(df, spec, path)
     _check_unique_ranks(df, spec, path)
+    _check_unique_key(df, spec, path)
     if spec.post is not None:
         df = spec.post(df)
     df.attrs["dataset"] = spec.dataset
@@ -464,4 +632,6 @@ def read_file(path: str | Path, spec: TableSpec) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise _fail(spec, path, "file not found", "check the path, or pass --data with the mirror folder")
+    if spec.format == "geojson":
+        return parse_table(read_geojson(path, spec), spec, path)
     return parse_table(read_raw(path, spec), spec, path)

@@ -23,6 +23,14 @@ outdoors         Outdoors sub-domain (Living Environment)
 
 Each measure is found under the official gov.uk heading (``Income Rank (where 1 is most
 deprived)``) or the mirror's converted one (``Income_rank``, ``income_rank``).
+
+Numeric columns read only a blank cell as missing (suppressed). A dataset whose files use
+another mark declares it (``TableSpec(missing=("*",))`` or per column ``Col(missing=...)``);
+the IoD File 8 copies use blank cells only, so they declare none.
+
+Boundary files (GeoJSON) are declared here too, with ``format="geojson"``: ``load`` returns
+their feature properties (one row per feature), checked like any table; the geometry is read
+with geopandas from the resolved path by the map code.
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ N_LSOA11 = 32_844
 N_LSOA21 = 33_755
 N_LSOA11_EW = 34_753
 N_CNI_WARDS = 7_433
+N_LSOA01 = 32_482
 
 #: canonical measure -> heading stems it appears under (normalised).
 MEASURES: dict[str, tuple[str, ...]] = {
@@ -46,8 +55,8 @@ MEASURES: dict[str, tuple[str, ...]] = {
     "living_env": ("living_environment", "environment"),
     "idaci": ("income_deprivation_affecting_children_index_idaci", "idaci"),
     "idaopi": ("income_deprivation_affecting_older_people_idaopi", "idaopi"),
-    "cyp": ("children_and_young_people_sub_domain", "children_and_young_people"),
-    "adult_skills": ("adult_skills_sub_domain", "adult_skills"),
+    "cyp": ("children_and_young_people_sub_domain", "children_and_young_people", "children_young_people_sub_domain"),
+    "adult_skills": ("adult_skills_sub_domain", "adult_skills", "skills_sub_domain"),  # IoD2010: "Skills"
     "geog_barriers": ("geographical_barriers_sub_domain", "geographical_barriers"),
     "wider_barriers": ("wider_barriers_sub_domain", "wider_barriers"),
     "indoors": ("indoors_sub_domain", "indoors"),
@@ -212,14 +221,20 @@ SPECS: dict[str, TableSpec] = {
             "lsoa11",
             rows=N_LSOA11,
             keep_extra=True,
-            columns=tuple(
-                Col(c, kind="float", nullable=True, min=0)
-                for c in (
-                    "income_domain_numerator",
-                    "employment_domain_numerator",
-                    "income_deprivation_affecting_children_index_idaci_numerator",
-                    "income_deprivation_affecting_older_people_index_idaopi_numerator",
-                )
+            extra_kind="float",  # every other column is a numeric indicator, checked as such
+            missing=(),  # suppressed values are blank cells; nothing else reads as missing
+            columns=(
+                LSOA11_NAME,
+                *LAD19,
+                *(
+                    Col(c, kind="float", nullable=True, min=0)
+                    for c in (
+                        "income_domain_numerator",
+                        "employment_domain_numerator",
+                        "income_deprivation_affecting_children_index_idaci_numerator",
+                        "income_deprivation_affecting_older_people_index_idaopi_numerator",
+                    )
+                ),
             ),
             description="IoD2019 File 8: underlying indicators (numerators blank where suppressed)",
         ),
@@ -266,11 +281,18 @@ SPECS: dict[str, TableSpec] = {
             "lsoa21",
             rows=N_LSOA21,
             keep_extra=True,
-            columns=tuple(
-                Col(c, kind="float", nullable=True, min=0)
-                for c in ("income_domain_numerator", "employment_domain_numerator")
+            extra_kind="float",  # every other column is a numeric indicator, checked as such
+            missing=(),  # suppressed values are blank cells; nothing else reads as missing
+            columns=(
+                name("lsoa21nm", "lsoa_name_2021", "lsoa21_name", required=False),
+                code("lad24cd", "lad", "local_authority_district_code_2024", "lad24_code", required=False),
+                name("lad24nm", "local_authority_district_name_2024", "lad24_name", required=False),
+                *(
+                    Col(c, kind="float", nullable=True, min=0)
+                    for c in ("income_domain_numerator", "employment_domain_numerator")
+                ),
             ),
-            description="IoD2025 File 8: underlying indicators",
+            description="IoD2025 File 8: underlying indicators (numerators blank where suppressed)",
         ),
         TableSpec(
             "cni2019_wards",
@@ -734,7 +756,185 @@ ECONOMY_POLITICS = [
         description="Claimant count by LSOA, London only, October 2019 and October 2020 (Nomis NM_162_1 via WPI)",
     ),
 ]
-SPECS.update({s.dataset: s for s in LOOKUPS + INDICATORS + ECONOMY_POLITICS})
+
+
+# Added December 2026 (SOURCES.md, last section): current geographies, IMD history on 2001
+# LSOAs, programme area lists.
+def _lad_old(yy: str) -> tuple[Col, Col]:
+    """A pre-2009 LAD: 4-character code (``00AA``) and name."""
+    return code(f"lad{yy}cd", "lad_old", f"lad{yy}_code"), name(f"lad{yy}nm", f"lad{yy}_name")
+
+
+def _programme(dataset: str, rows: int, description: str) -> TableSpec:
+    """A programme's area list: local authority (2024 LAD name) and neighbourhood name."""
+    return TableSpec(
+        dataset,
+        Col("lad24nm", ("local_authority_name",), kind="str"),
+        "lad24",
+        rows=rows,
+        unique_code=False,  # several neighbourhoods per authority
+        unique_key=("lad24nm", "neighbourhood_name"),
+        columns=(Col("neighbourhood_name", (), kind="str"),),
+        description=description,
+    )
+
+
+_MSOA_EW = r"^[EW]02\d{6}$"
+_LAD_EW = r"^[EW]0[6789]\d{6}$"
+CURRENT_GEOGRAPHIES = [
+    TableSpec(
+        "lookup_lsoa21_wd24",
+        lsoa_code("lsoa21"),
+        "lsoa21",
+        rows=N_LSOA21,
+        keep_prefix="E",
+        columns=(
+            name("lsoa21nm", "lsoa21_name"),
+            code("wd24cd", "ward", "ward24_code"),
+            name("wd24nm", "ward24_name"),
+            code("lad24cd", "lad", "ltla24_code"),
+            name("lad24nm", "ltla24_name"),
+        ),
+        description="ONS LSOA 2021 -> ward (Dec 2024) -> LAD 2024 best fit; England rows of the E&W file",
+    ),
+    TableSpec(
+        "lookup_lad24_region24",
+        code("lad24cd", "lad", "ltla24_code"),
+        "lad24",
+        rows=296,
+        columns=(
+            name("lad24nm", "ltla24_name"),
+            code("rgn24cd", "region", "region24_code"),
+            name("rgn24nm", "region24_name"),
+        ),
+        description="LAD 2024 -> region (England)",
+    ),
+    TableSpec(
+        "lookup_msoa11_msoa21",
+        Col("msoa11cd", ("msoa11_code",), kind="code", pattern=_MSOA_EW),
+        "msoa11",
+        rows=7_201,
+        columns=(
+            name("msoa11nm", "msoa11_name"),
+            Col("msoa21cd", ("msoa21_code",), kind="code", pattern=_MSOA_EW),
+            name("msoa21nm", "msoa21_name"),
+            Col("lad22cd", ("ltla22_code",), kind="code", pattern=_LAD_EW),
+            name("lad22nm", "ltla22_name"),
+        ),
+        description="ONS MSOA 2011 -> MSOA 2021 (one row per MSOA 2011) with LAD 2022 (E&W)",
+    ),
+    TableSpec(
+        "ruc21_msoa21",
+        Col("msoa21cd", ("msoa21_code",), kind="code", pattern=_MSOA_EW),
+        "msoa21",
+        rows=7_264,
+        columns=(
+            Col("ruc21cd", ("ruc21_code",), kind="code", pattern=r"^(UN1|UF1|RSN1|RSF1|RLN1|RLF1)$"),
+            Col("ruc21nm", ("classification",), kind="str"),
+            Col("urban_rural", ("ruc",), kind="str", pattern=r"^(Urban|Rural)$"),
+        ),
+        description="ONS 2021 rural-urban classification of MSOAs 2021 (E&W)",
+    ),
+    TableSpec(
+        "boundaries_lsoa21",
+        lsoa_code("lsoa21"),
+        "lsoa21",
+        rows=N_LSOA21,
+        format="geojson",
+        columns=(name("lsoa21nm", "lsoa21_name"),),
+        description="ONS LSOA (Dec 2021) BSC boundaries, England: feature properties (geometry via geopandas)",
+    ),
+    TableSpec(
+        "boundaries_msoa21",
+        code("msoa21cd", "msoa", "msoa21_code"),
+        "msoa21",
+        rows=6_856,
+        format="geojson",
+        columns=(name("msoa21nm", "msoa21_name"),),
+        description="ONS MSOA (Dec 2021) BSC boundaries, England: feature properties (geometry via geopandas)",
+    ),
+    TableSpec(
+        "boundaries_wards22",
+        code("wd22cd", "ward", "ward22_code"),
+        "wd22",
+        rows=6_904,
+        format="geojson",
+        unique_code=False,  # E05014284 (Hunmanby & Sherburn, part Scarborough) is two features
+        columns=(name("wd22nm", "ward22_name"),),
+        description="ONS ward (Dec 2022) BSC boundaries, England: feature properties (geometry via geopandas); "
+        "6,904 features for 6,903 wards",
+    ),
+]
+IMD_HISTORY = [
+    TableSpec(
+        "imd2010_domains",
+        lsoa_code("lsoa01"),
+        "lsoa01",
+        rows=N_LSOA01,
+        # ranks are NOT checked for uniqueness: the source has tied ranks (12 in the IMD)
+        columns=measures(("imd", *DOMAINS), ("score", "rank", "decile"), N_LSOA01),
+        description="IoD2010 (DCLG), LSOA 2001: IMD and domain scores and ranks; deciles computed by the "
+        "package author, not published",
+    ),
+    TableSpec(
+        "imd2010_subdomains",
+        lsoa_code("lsoa01"),
+        "lsoa01",
+        rows=N_LSOA01,
+        columns=measures(SUBDOMAINS, ("score", "rank", "decile"), N_LSOA01),
+        description="IoD2010 (DCLG), LSOA 2001: sub-domain scores, ranks and deciles",
+    ),
+    TableSpec(
+        "imd2007_lsoa01",
+        lsoa_code("lsoa01"),
+        "lsoa01",
+        rows=N_LSOA01,
+        columns=(*_lad_old("07"), *measures(("imd",), ("score", "rank", "decile"), N_LSOA01)),
+        description="IMD 2007 (DCLG), LSOA 2001: score, rank and decile, with 4-character 2007 LAD codes",
+    ),
+    TableSpec(
+        "imd2004_lsoa01",
+        lsoa_code("lsoa01"),
+        "lsoa01",
+        rows=N_LSOA01,
+        unique_ranks=("imd_rank",),
+        columns=(*_lad_old("04"), *measures(("imd",), ("score", "rank", "decile"), N_LSOA01)),
+        description="IMD 2004 (ODPM), LSOA 2001: score, rank and decile, with 4-character 2004 LAD codes",
+    ),
+    TableSpec(
+        "lookup_lsoa01_lsoa11",
+        lsoa_code("lsoa01", ew=True),
+        "lsoa01",
+        rows=34_917,
+        unique_code=False,
+        unique_key=("lsoa01cd", "lsoa11cd"),
+        columns=(
+            name("lsoa01nm", "lsoa01_name"),
+            Col("change_code", (), kind="code", pattern=r"^[USMX]$"),
+            Col("lsoa11cd", ("lsoa11_code",), kind="code", pattern=PATTERNS["lsoa_ew"]),
+            name("lsoa11nm", "lsoa11_name"),
+        ),
+        description="ONS LSOA 2001 -> LSOA 2011 lookup with change codes (U unchanged, S split, M merged, "
+        "X irregular) (E&W)",
+    ),
+]
+PROGRAMMES = [
+    _programme(
+        "pride_in_place_phase2",
+        146,
+        "Pride in Place Phase 2 (Sep 2025): the 146 neighbourhoods in England (House of Commons Library "
+        "MSOA names, spelled as in the source)",
+    ),
+    _programme(
+        "pride_in_place_cohort3",
+        40,
+        "Pride in Place cohort 3 (Mar 2026): the 40 further neighbourhoods in England (House of Commons "
+        "Library MSOA names)",
+    ),
+]
+SPECS.update(
+    {s.dataset: s for s in LOOKUPS + INDICATORS + ECONOMY_POLITICS + CURRENT_GEOGRAPHIES + IMD_HISTORY + PROGRAMMES}
+)
 
 
 def spec_for(dataset_id: str) -> TableSpec:
