@@ -1,17 +1,74 @@
 """Atomic output: a failed run never leaves a half-written file or folder behind.
 
-Files are written to a temporary sibling and moved into place with :func:`os.replace`.
-Folders are built in a temporary sibling; on success the old folder is moved aside, the new
-one moved in, and the old one deleted; on failure the temporary folder is removed and the
-previous contents are untouched.
+Files (:func:`atomic_path`) are written inside a temporary *work folder* next to the target and
+moved into place with :func:`os.replace`. Folders (:func:`atomic_dir`) are built inside a work
+folder next to the target; on success the old folder is moved aside (into the same work folder),
+the new one moved in, and the old one deleted; on any failure, inside the block or during the
+swap, the old folder is moved back, the work folder is removed and the previous contents are
+untouched.
+
+Work folders and their marker
+-----------------------------
+A work folder is a hidden sibling of the target, ``.NAME.XXXXXXXX.tmp`` (for a file) or
+``.NAME.XXXXXXXX.new`` (for a folder), holding:
+
+* ``.leftbehind-temporary``: the *marker*, a small JSON object written right after the folder is
+  created: ``token`` (always ``leftbehind-temporary-v1``), the owner's ``pid``, ``host``
+  (:func:`socket.gethostname`), ``boot`` (the kernel's boot id), ``pidns`` (its pid namespace),
+  ``start`` (the process's start time in clock ticks since boot, from ``/proc/PID/stat``), the
+  ``target``'s name, the ``kind`` (``file``/``dir``) and ``created`` (a Unix time);
+* the payload the caller writes: a file named like the target (so tools that look at the suffix
+  still see it), or the folder ``new``;
+* during the swap only, ``old``: the previous folder, moved aside.
+
+The marker is deleted last when a work folder is removed, so an interrupted removal is finished
+by a later run.
+
+Stale temporaries from killed runs
+----------------------------------
+A run killed without a chance to clean up (SIGKILL, power loss, out-of-memory killer) leaves
+its work folder behind. Whenever :func:`atomic_path` or :func:`atomic_dir` starts writing to a
+folder, it first removes the *stale* work folders in that folder. Only folders carrying a valid
+marker with our token are ever considered: anything else, whatever its name, is left alone. A
+marked work folder is stale when
+
+* its owner released it (``"released": true``: it could not finish removing it itself), or
+* it was made on this host (same host name) and
+
+  - in an earlier boot of the machine (different boot id: every process of that boot is gone), or
+  - in our pid namespace and its owner process is gone: ``pid`` is not running, is a zombie, or
+    is now a different process (its start time differs from the marker's: the pid was reused).
+
+Everything else is kept: a live owner's work (two concurrent runs never destroy each other's
+temporaries; the owner may be this very process, e.g. another thread), and markers from other
+hosts or other pid namespaces (containers sharing the folder), whose owners we cannot see. Host
+names must therefore tell apart the machines that share an output folder. On Windows nothing is
+ever judged stale. If a stale folder still holds ``old`` (the run was killed between the two
+moves of a swap) and the target is missing, ``old`` is moved back to the target first, so even
+a kill mid-swap never loses the previous output. The only unmarked debris a kill can leave is
+the empty work folder of a run killed in the microseconds between creating it and writing its
+marker.
+
+Errors
+------
+A target whose folder does not exist, is a file, or cannot be written (permission denied,
+read-only file system, disk full) raises :class:`~leftbehind.errors.UsageError` naming the
+folder and how to fix it. For unwritable folders the error is :class:`OutputNotWritable`, which
+is also an :class:`OSError`, so callers treating an unwritable cache as a mere slowdown
+(``except OSError``) keep working.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import json
 import os
 import shutil
+import socket
+import stat
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,33 +78,46 @@ from leftbehind.errors import UsageError
 if TYPE_CHECKING:
     import pandas as pd
 
+MARKER = ".leftbehind-temporary"
+TOKEN = "leftbehind-temporary-v1"
+_SUFFIXES = (".tmp", ".new")  # work folders are named .NAME.XXXXXXXX.tmp / .new (the marker decides, not the name)
+_NOT_WRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS}
+_NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+
+class OutputNotWritable(UsageError, OSError):
+    """The target's folder cannot be written (permissions, read-only file system, disk full)."""
+
+    def __init__(self, message: str, *, hint: str | None = None, code: int = errno.EACCES):
+        super().__init__(message, hint=hint)
+        self.errno = code  # str() stays the message: strerror is left unset
 
 
-def _parent(path: Path) -> Path:
-    parent = path.resolve().parent
-    if not parent.is_dir():
-        raise UsageError(f"cannot write {path}: folder {parent} does not exist", hint="create it first")
-    return parent
+# ------------------------------------------------------------------ public API
 
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path in the target's folder; move it onto ``path`` on success."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=_parent(path))
-    os.close(fd)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file normal permissions
+    parent, target = _target(path)
+    if _kind(target, path, parent) == "dir" and not target.is_symlink():
+        raise UsageError(f"cannot write {path}: it is a folder", hint="choose another --out, a file name")
+    _clean_stale(parent)
+    work = _make_work(parent, target.name, ".tmp", "file", path)
+    tmp = work / (target.name if target.name != MARKER else target.name + ".tmp")
     try:
-        yield Path(tmp)
-        os.replace(tmp, path)
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))  # normal permissions (umask)
+        except OSError as exc:
+            raise _write_error(exc, path, parent) from exc
+        yield tmp
+        try:
+            os.replace(tmp, target)
+        except OSError as exc:
+            raise _write_error(exc, path, parent) from exc
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        _discard(work)
 
 
 def write_text(path: str | Path, text: str) -> None:
@@ -81,21 +151,298 @@ def write_csv(df: pd.DataFrame, path: str | Path, decimals: int = 6) -> None:
 def atomic_dir(path: str | Path) -> Iterator[Path]:
     """Build a folder's new contents in a temporary sibling, then swap it in."""
     path = Path(path)
-    if path.exists() and not path.is_dir():
+    parent, target = _target(path)
+    if _kind(target, path, parent) == "other":
         raise UsageError(f"output {path} exists and is not a folder", hint="choose another --out")
-    parent = _parent(path)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".new", dir=parent))
-    os.chmod(tmp, 0o777 & ~_umask())
+    _clean_stale(parent)
+    work = _make_work(parent, target.name, ".new", "dir", path)
+    new, old = work / "new", work / "old"
     try:
-        yield tmp
+        os.mkdir(new)  # 0o777 minus the umask: normal permissions
+    except OSError as exc:
+        _discard(work)
+        raise _write_error(exc, path, parent) from exc
+    try:
+        yield new
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        _discard(work)
         raise
-    old = None
-    if path.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=parent))
-        os.rmdir(old)
-        os.replace(path, old)
-    os.replace(tmp, path)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    moved = False
+    try:
+        if os.path.lexists(target):
+            os.replace(target, old)
+            moved = True
+        os.replace(new, target)
+    except BaseException as exc:
+        restored = not moved
+        if moved:
+            with contextlib.suppress(OSError):
+                os.replace(old, target)
+                restored = True
+        if restored:
+            _discard(work)
+        else:  # keep the previous contents: a later run moves them back (see the module doc)
+            _release(work)
+            exc.add_note(f"the previous contents of {path} are kept in {old}")
+        err = _write_error(exc, path, parent) if isinstance(exc, OSError) else exc
+        if err is exc:
+            raise
+        if not restored:
+            err.add_note(f"the previous contents of {path} are kept in {old}")
+        raise err from exc
+    _discard(work)
+
+
+def check_writable(path: str | Path) -> None:
+    """Fail early, before a long computation, if ``path`` cannot be written as a folder by
+    :func:`atomic_dir`: its folder is missing, is a file or is not writable (a UsageError naming
+    it). It makes and removes an empty marked work folder next to the target, nothing else."""
+    path = Path(path)
+    parent, target = _target(path)
+    if _kind(target, path, parent) == "other":
+        raise UsageError(f"output {path} exists and is not a folder", hint="choose another --out")
+    _discard(_make_work(parent, target.name, ".new", "dir", path))
+
+
+# ------------------------------------------------------------------ targets and errors
+
+
+def _target(path: Path) -> tuple[Path, Path]:
+    """The target's folder (resolved, checked to exist) and the target inside it."""
+    if path.name in ("", ".."):  # "/", ".", "a/..": the folder itself
+        path = path.resolve()
+    shown = path
+    parent = path.absolute().parent.resolve()
+    kind = _kind(parent, shown, parent)
+    if kind != "dir":
+        anc = parent
+        while kind is None and anc != anc.parent:
+            anc = anc.parent
+            kind = _kind(anc, shown, anc)
+        if kind == "other":
+            raise UsageError(f"cannot write {shown}: {anc} is a file, not a folder", hint="choose another --out")
+        raise UsageError(f"cannot write {shown}: folder {parent} does not exist", hint="create it first")
+    return parent, parent / path.name
+
+
+def _kind(p: Path, shown: Path, folder: Path) -> str | None:
+    """``"dir"``, ``"other"`` (a file...) or ``None`` (missing); an inaccessible path is a UsageError."""
+    try:
+        st = os.stat(p)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        raise _write_error(exc, shown, folder) from exc
+    return "dir" if stat.S_ISDIR(st.st_mode) else "other"
+
+
+def _write_error(exc: OSError, shown: Path, folder: Path) -> OSError:
+    """A UsageError for what the user can fix (permissions, read-only, full disk); else ``exc``."""
+    if isinstance(exc, OutputNotWritable):
+        return exc
+    code = exc.errno
+    if code in _NOT_WRITABLE:
+        why = "it is on a read-only file system" if code == errno.EROFS else "permission denied"
+        return OutputNotWritable(
+            f"cannot write {shown}: folder {folder} is not writable ({why})",
+            hint="choose another --out, or fix the folder's permissions (e.g. chmod u+w, or run as its owner)",
+            code=code,
+        )
+    if code in _NO_SPACE:
+        return OutputNotWritable(
+            f"cannot write {shown}: no space left in folder {folder} ({os.strerror(code)})",
+            hint="free some disk space, or choose another --out on another disk",
+            code=code,
+        )
+    return exc
+
+
+# ------------------------------------------------------------------ work folders and markers
+
+
+def _make_work(parent: Path, name: str, suffix: str, kind: str, shown: Path) -> Path:
+    """A new marked work folder in ``parent`` for the target ``name``."""
+    try:
+        work = Path(tempfile.mkdtemp(prefix=f".{name[:200]}.", suffix=suffix, dir=parent))
+    except OSError as exc:
+        raise _write_error(exc, shown, parent) from exc
+    try:
+        info = _identity() | {"kind": kind, "target": name, "created": time.time()}
+        fd = os.open(work / MARKER, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            os.write(fd, json.dumps(info).encode())  # one small write: never seen half-written
+        finally:
+            os.close(fd)
+    except BaseException as exc:
+        shutil.rmtree(work, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise _write_error(exc, shown, parent) from exc
+        raise
+    return work
+
+
+def _identity() -> dict:
+    """What identifies this process in a marker."""
+    stat_ = _proc_stat(os.getpid())
+    return {
+        "token": TOKEN,
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "boot": _read("/proc/sys/kernel/random/boot_id"),
+        "pidns": _pidns(),
+        "start": stat_[1] if stat_ else None,
+    }
+
+
+def _read(name: str) -> str:
+    try:
+        with open(name, encoding="ascii") as f:
+            return f.read().strip()
+    except (OSError, ValueError):
+        return ""
+
+
+def _pidns() -> str:
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return ""
+
+
+def _proc_stat(pid: int) -> tuple[str, int] | None:
+    """A process's state letter and start time (clock ticks since boot), or None without /proc."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+        fields = data[data.rindex(b")") + 2 :].split()  # the command name (in parentheses) may hold spaces
+        return fields[0].decode(), int(fields[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _read_marker(work: Path) -> dict | None:
+    """The marker of a work folder, or None if it has none (then it is not ours)."""
+    try:
+        with open(work / MARKER, "rb") as f:
+            info = json.loads(f.read(65536))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(info, dict) or info.get("token") != TOKEN:
+        return None
+    return info
+
+
+def _is_stale(info: dict) -> bool:
+    """Whether a marked work folder's owner is certainly gone (the rule is in the module doc)."""
+    if info.get("released") is True:
+        return True
+    if os.name == "nt" or info.get("host") != socket.gethostname():
+        return False
+    boot = _read("/proc/sys/kernel/random/boot_id")
+    if info.get("boot") and boot and info["boot"] != boot:
+        return True
+    if info.get("pidns", "") != _pidns():
+        return False
+    pid = info.get("pid")
+    if type(pid) is not int or pid <= 0:
+        return False
+    return not _alive(pid, info.get("start"))
+
+
+def _alive(pid: int, start) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: it exists, under another user
+        pass
+    st = _proc_stat(pid)
+    if st is None:  # no /proc (or it just exited): trust kill()
+        return True
+    state, started = st
+    if state in ("Z", "X"):  # killed, not yet reaped: it will never write again
+        return False
+    return not (type(start) is int and started != start)  # a different start time: the pid was reused
+
+
+def _clean_stale(parent: Path) -> None:
+    """Remove the stale work folders in ``parent``; never fails."""
+    try:
+        with os.scandir(parent) as it:
+            entries = [e for e in it if e.name.startswith(".") and e.name.endswith(_SUFFIXES)]
+    except OSError:
+        return
+    for e in entries:
+        try:
+            if not e.is_dir(follow_symlinks=False):
+                continue
+        except OSError:
+            continue
+        work = Path(e.path)
+        info = _read_marker(work)
+        if info is None or not _is_stale(info):
+            continue
+        _recover(work, info, parent)
+        _remove(work)
+
+
+def _recover(work: Path, info: dict, parent: Path) -> None:
+    """Move back a previous folder left in ``work`` by a run killed mid-swap, if its target is missing."""
+    name = info.get("target")
+    old = work / "old"
+    if not isinstance(name, str) or name in ("", ".", "..") or "/" in name or os.sep in name:
+        return
+    if os.path.lexists(old) and not os.path.lexists(parent / name):
+        with contextlib.suppress(OSError):
+            os.rename(old, parent / name)
+
+
+def _remove(work: Path) -> bool:
+    """Delete a work folder, its marker last; return whether it is gone."""
+    try:
+        with os.scandir(work) as it:
+            entries = [e for e in it if e.name != MARKER]
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    ok = True
+    for e in entries:
+        try:
+            if e.is_dir(follow_symlinks=False):
+                shutil.rmtree(e.path)
+            else:
+                os.unlink(e.path)
+        except FileNotFoundError:
+            pass
+        except OSError:
+            ok = False
+    if not ok:
+        return False
+    try:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(work / MARKER)
+        os.rmdir(work)
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return False
+    return True
+
+
+def _release(work: Path) -> None:
+    """Mark ``work`` as given up by its owner, so that any later run may clean it up."""
+    info = _read_marker(work)
+    if info is None:
+        return
+    info["released"] = True
+    tmp = work / (MARKER + ".released")
+    with contextlib.suppress(OSError):
+        tmp.write_bytes(json.dumps(info).encode())
+        os.replace(tmp, work / MARKER)
+
+
+def _discard(work: Path) -> None:
+    """Remove our own work folder; if that fails, release it to a later run."""
+    if not _remove(work):
+        _release(work)
