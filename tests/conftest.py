@@ -4,12 +4,30 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("LEFTBEHIND_TEST_DATA", ROOT.parent / "shared" / "data"))
+_SESSION_CACHE: list[str] = []
+
+
+def pytest_configure(config):
+    """Hermetic real-data tests: the session gets its own, empty cache folder (frames, geometry,
+    downloads), so every reader and every cache writer runs in every test session, and nothing a
+    developer has cached (by hand, or with older reader code) can make a test pass."""
+    tmp = tempfile.mkdtemp(prefix="leftbehind-test-cache-")
+    _SESSION_CACHE.append(tmp)
+    os.environ["LEFTBEHIND_CACHE"] = tmp
+    os.environ.pop("LEFTBEHIND_DATA", None)
+    os.environ.pop("LEFTBEHIND_NO_FRAME_CACHE", None)
+
+
+def pytest_unconfigure(config):
+    for tmp in _SESSION_CACHE:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -18,6 +36,14 @@ def shared_data() -> Path:
     if not (SHARED / "MANIFEST.csv").is_file():
         pytest.fail(f"the real data mirror is missing: expected {SHARED} (set LEFTBEHIND_TEST_DATA)")
     return SHARED
+
+
+@pytest.fixture(scope="session")
+def ctx(shared_data):
+    """A run context on the real mirror, shared by the tests that call library functions."""
+    from leftbehind.context import RunContext
+
+    return RunContext(shared_data)
 
 
 @pytest.fixture

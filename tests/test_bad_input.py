@@ -492,7 +492,7 @@ def _set_component(i: int, key: str, value) -> Callable[[dict], None]:
         ),
         pytest.param(
             lambda spec: spec.__setitem__("source", "imd2019_file99"),
-            ["no reader is declared for dataset 'imd2019_file99'", "imd2019_file2"],
+            ["unknown dataset id 'imd2019_file99'", "imd2019_file2"],
             id="unknown-source-dataset",
         ),
     ],

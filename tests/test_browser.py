@@ -116,10 +116,13 @@ def _free_port() -> int:
 def served(run_out):
     import uvicorn
 
+    from leftbehind.context import RunContext
     from leftbehind.web.app import create_app
 
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(run_out[0]), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(run_out[0], ctx=RunContext()), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.time() + 20
@@ -143,6 +146,7 @@ def test_served_app_in_the_browser(browser, served, shared_data):
 
 def test_hostile_names_render_as_text(browser, run_out, tmp_path):
     """Names like "St Matthew's" and a <script> payload must show as text, never run."""
+    from leftbehind.context import RunContext
     from leftbehind.report.build import write_report
     from leftbehind.report.tables import read_results
 
@@ -153,7 +157,7 @@ def test_hostile_names_render_as_text(browser, run_out, tmp_path):
     w.loc[w["ward_code"] == "E05000026", "ward_name"] = 'St Matthew\'s & "Quoted"'
     lad = res.tables["breakdown_lad"]
     lad.loc[lad.index[0], "area_name"] = "<b>bold</b>"
-    write_report(res, tmp_path, ("html",))
+    write_report(res, tmp_path, ("html",), ctx=RunContext())
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "<script>alert" not in html and "<img src=x" not in html and "<b>bold</b>" not in html
     page, problems, outside = open_page(browser, (tmp_path / "report.html").as_uri(), offline=True)

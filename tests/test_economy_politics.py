@@ -206,6 +206,24 @@ def test_cjrs_fetch_from_loopback_and_errors(tmp_path):
         server.server_close()
 
 
+def test_cjrs_command_reads_a_workbook_into_a_csv(tmp_path):
+    """`leftbehind data cjrs FILE --out CSV`: the reader's entry point, and its errors."""
+    from typer.testing import CliRunner
+
+    from leftbehind.cli import app
+
+    book = tmp_path / "cjrs.xlsx"
+    book.write_bytes(cjrs_workbook())
+    res = CliRunner().invoke(app, ["data", "cjrs", str(book), "--out", str(tmp_path / "c.csv")])
+    assert res.exit_code == 0, res.output
+    t = pd.read_csv(tmp_path / "c.csv")
+    assert t["area_code"].tolist() == ["E14000530", "E14000531", "W07000049"]
+    res = CliRunner().invoke(app, ["data", "cjrs", str(book), "--level", "lad", "--out", str(tmp_path / "d.csv")])
+    assert res.exit_code == 2 and "no lad table" in res.output and not (tmp_path / "d.csv").exists()
+    res = CliRunner().invoke(app, ["data", "cjrs", str(tmp_path / "none.xlsx"), "--out", str(tmp_path / "e.csv")])
+    assert res.exit_code == 2 and "not found" in res.output
+
+
 # ------------------------------------------------------------------ real data
 
 
@@ -259,7 +277,7 @@ def test_red_wall_count_matches_the_election_results(outputs, shared_data):
     )
 
 
-def test_correlations_have_n_and_intervals(outputs):
+def test_correlations_have_n_and_intervals(outputs, ctx):
     out, _ = outputs
     r = pd.read_csv(out / "politics" / "correlations.csv")
     assert set(r["level"]) == {"constituency", "local authority"}
@@ -269,7 +287,7 @@ def test_correlations_have_n_and_intervals(outputs):
     assert ((r["ci_low"] <= r["r"]) & (r["r"] <= r["ci_high"])).all()
     from leftbehind.analysis.politics import lad_leave
 
-    assert lad_leave()["counting_areas"].sum() == 326  # the English counting areas of the 382
+    assert lad_leave(ctx)["counting_areas"].sum() == 326  # the English counting areas of the 382
     lad = pd.read_csv(out / "politics" / "local_authorities.csv")
     # City of London and the Isles of Scilly have no CNI wards, so no row here
     assert lad["counting_areas"].sum() == 324 and len(lad) == 294
@@ -278,8 +296,11 @@ def test_correlations_have_n_and_intervals(outputs):
 def test_economy_outputs_offline(outputs):
     out, summary = outputs
     cc = summary["economy"]["claimant_count"]
-    if not cc["available"]:  # no cached Nomis month on this machine: the run says how to fetch it
-        assert cc["how_to_fetch"] == "leftbehind claimants fetch --month 2020-05"
+    # the test session's cache is empty (conftest), so the month is never there: the run says so
+    # and how to fetch it, and writes no claimant table rather than an empty one
+    assert cc["available"] is False and cc["month"] == "2020-05"
+    assert cc["how_to_fetch"] == "leftbehind claimants fetch --month 2020-05"
+    assert not (out / "economy" / "claimants.csv").exists()
     london = pd.read_csv(out / "economy" / "claimants_london.csv")
     oct20 = london[london["measure"].str.contains("2020-10")].set_index("group")["estimate"]
     assert oct20["all_london"] == pytest.approx(457_875 / 5_726_445 * 100, rel=1e-6)  # SOURCES.md totals
@@ -292,10 +313,15 @@ def test_economy_outputs_offline(outputs):
 def test_claimant_rates_from_a_fetched_month(nomis, shared_data):
     """End to end with a month served by the loopback Nomis: rates by group, published figures beside."""
     from leftbehind.analysis.economy import claimant_rates
-    from leftbehind.analysis.pipeline import Options, build_wards
+    from leftbehind.analysis.pipeline import build_wards
+    from leftbehind.context import RunContext
+    from leftbehind.editions import edition
+    from leftbehind.options import make_run_options
 
-    wards, shares = build_wards(Options(), shared_data)
-    t, status = claimant_rates("2020-05", wards, shares, shared_data, client=nomis(page_size=2))
+    published = {r.group: r.value for r in edition("2020").rates("2019", "claimant_count")}
+    ctx = RunContext(shared_data)
+    wards, shares = build_wards(make_run_options(), edition("2020"), ctx=ctx)
+    t, status = claimant_rates("2020-05", wards, shares, ctx=ctx, client=nomis(page_size=2), published=published)
     assert status["available"] and status["lsoas_without_count"] == 32_844 - len(AREAS)
     e = t.set_index("group")
     assert e.loc["england", "numerator"] == pytest.approx(sum(a[2] for a in AREAS))

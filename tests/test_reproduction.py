@@ -11,20 +11,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leftbehind.data import load
 from leftbehind.indices.build import build_index, compare
 from leftbehind.indices.spec import load_spec
 
 
 def rebuild(name: str, data):
     spec = load_spec(name)
-    table = load(spec.source, data)
+    table = data.load(spec.source)
     return spec, table, build_index(spec, table)
 
 
 @pytest.fixture(scope="module")
-def data(shared_data):
-    return shared_data
+def data(ctx):
+    return ctx
 
 
 def test_imd2019_from_file2_ranks(data):
@@ -97,7 +96,7 @@ def test_every_shipped_spec_passes_its_own_checks(data):
     names = shipped_specs()
     assert {"imd2019", "iod2025_imd", "cni2019", "cni2023", "imd2019_education", "iod2025_health"} <= set(names)
     for name in names:
-        spec, built, fit = build_spec(name, data)
+        spec, built, fit = build_spec(name, ctx=data)
         assert fit.checks, f"{name} declares no check against published values"
         assert fit.passed, (name, fit.checks)
 
@@ -110,13 +109,13 @@ def test_a_wrong_weight_would_be_caught(data):
         for c, w in zip(spec.components, [0.135, 0.135, 0.225, 0.225, 0.093, 0.093, 0.093], strict=True)
     ]
     bad = spec.model_copy(update={"components": comps})
-    t = load(spec.source, data)
+    t = data.load(spec.source)
     fit = compare(bad, build_index(bad, t), t)
     assert not fit.passed
 
 
 def test_frames_carry_provenance(data):
-    df = load("imd2019_file2", data)
+    df = data.load("imd2019_file2")
     prov = df.attrs["provenance"]
     assert prov["dataset"] == "imd2019_file2"
     assert prov["sha256_matches_catalogue"] is True

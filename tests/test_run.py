@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from leftbehind.cli import app
+from leftbehind.context import RunContext
 from tests.conftest import run_cli
 
 runner = CliRunner()
@@ -53,7 +54,7 @@ def test_wards_table(wards, run_out):
 def test_lad_codes_are_current(wards, shared_data):
     from leftbehind.geography.lookups import lad_to_region
 
-    current = set(lad_to_region(shared_data)["lad24cd"])
+    current = set(lad_to_region(RunContext(shared_data))["lad24cd"])
     assert set(wards["lad_code"]) <= current
     # the 268 wards with pre-2019 codes in the CNI file are mapped (e.g. Bournemouth/Poole -> BCP)
     old = wards[wards["lad_code_published"].isin(["E06000028", "E06000029"])]

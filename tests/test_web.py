@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from leftbehind.context import RunContext
 from leftbehind.web.app import SECURITY_HEADERS, create_app
 
 
 @pytest.fixture(scope="module")
 def client(run_out):
-    return TestClient(create_app(run_out[0]))
+    return TestClient(create_app(run_out[0], ctx=RunContext()))
 
 
 def test_health_and_summary(client):
@@ -104,4 +105,4 @@ def test_missing_run_folder_is_a_clear_error(tmp_path):
     from leftbehind.errors import UsageError
 
     with pytest.raises(UsageError, match="holds no finished run"):
-        create_app(tmp_path)
+        create_app(tmp_path, ctx=RunContext())

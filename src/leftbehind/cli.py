@@ -14,7 +14,6 @@ from typing import Annotated
 import typer
 
 from leftbehind import __version__
-from leftbehind.analysis.regions import NORTH_MIDLANDS_WALES
 from leftbehind.errors import LeftbehindError
 
 app = typer.Typer(
@@ -42,6 +41,13 @@ DataDir = Annotated[
 NoVerify = Annotated[
     bool, typer.Option("--no-verify", help="Read files even if their sha256 differs from the catalogue's.")
 ]
+
+
+def _context(data: Path | None, no_verify: bool = False):
+    """The run context every command below the CLI takes: data folder, verify policy, memo, provenance."""
+    from leftbehind.context import RunContext
+
+    return RunContext(data, verify=not no_verify)
 
 
 def _console(stderr: bool = False):
@@ -176,6 +182,35 @@ def data_verify(
     con.print("[green]all local datasets verified[/]")
 
 
+@data_app.command("cjrs")
+@guarded
+def data_cjrs(
+    source: Annotated[str, typer.Argument(help="An HMRC CJRS statistics workbook (.xlsx): a file, or an https URL.")],
+    out: Annotated[Path, typer.Option("--out", help="CSV to write: area_code, area_name, furloughed, eligible.")],
+    level: Annotated[str, typer.Option("--level", help="pcon (constituencies) or lad (local authorities).")] = "pcon",
+) -> None:
+    """Read a newer HMRC furlough (CJRS) release into a tidy CSV (the table is found by its header, so
+    layout changes between releases are tolerated); a URL is downloaded once into the cache."""
+    from leftbehind.data.cjrs import fetch_cjrs, read_cjrs
+    from leftbehind.errors import UsageError
+    from leftbehind.io import write_csv
+
+    if out.suffix.lower() != ".csv":
+        raise UsageError(f"--out must be a .csv file, got {out}", hint="e.g. --out cjrs_pcon.csv")
+    if source.startswith(("http://", "https://")):
+        table = fetch_cjrs(source, level)
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise UsageError(f"CJRS workbook {path} not found", hint="pass the .xlsx file HMRC publishes, or its URL")
+        table = read_cjrs(path, level, name=str(path))
+    write_csv(table, out)
+    _console().print(
+        f"wrote {out}: {len(table):,} areas ({level}), {int(table['furloughed'].sum()):,} employments furloughed "
+        "(HMRC CJRS statistics, Open Government Licence v3.0)"
+    )
+
+
 @data_app.command("fetch")
 @guarded
 def data_fetch(dataset: Annotated[str, typer.Argument(help="Catalogue dataset id.")], data: DataDir = None) -> None:
@@ -233,20 +268,6 @@ def _print_fit(con, spec, fit, res) -> None:
         con.print(f"licence: {res.dataset.licence}; cite: {res.dataset.attribution}")
 
 
-def build_index_plain(spec, table):
-    from leftbehind.indices.build import build_index
-
-    return build_index(spec, table)
-
-
-def _build(spec_name: str, data, verify: bool):
-    from leftbehind.data.sources import resolve
-    from leftbehind.indices.build import build_spec
-
-    spec, built, fit = build_spec(spec_name, data, verify=verify)
-    return spec, built, fit, resolve(spec.source, data, verify=verify)
-
-
 @index_app.command("build")
 @guarded
 def index_build(
@@ -262,6 +283,8 @@ def index_build(
     no_verify: NoVerify = False,
 ) -> None:
     """Build an index from its spec and write one row per area."""
+    from leftbehind.indices.build import build_index, build_spec, read_indicator_table
+    from leftbehind.indices.spec import load_spec
     from leftbehind.io import write_csv
 
     if out.suffix.lower() != ".csv":
@@ -269,17 +292,11 @@ def index_build(
 
         raise UsageError(f"--out must be a .csv file, got {out}", hint="e.g. --out imd2019.csv")
     con = _console()
+    ctx = _context(data, no_verify)
     if indicators is not None:
-        from leftbehind.indices.build import build_spec, read_indicator_table
-        from leftbehind.indices.spec import load_spec
-
         s = load_spec(spec)
         table = read_indicator_table(indicators, s)
-        s, built, fit = (
-            build_spec(s, data, table=table, verify=not no_verify)
-            if s.check
-            else (s, build_index_plain(s, table), None)
-        )
+        s, built, fit = build_spec(s, ctx=ctx, table=table) if s.check else (s, build_index(s, table), None)
         write_csv(built, out)
         con.print(
             f"wrote {out}: {len(built):,} areas from {indicators} ({s.title}); weights: "
@@ -289,7 +306,8 @@ def index_build(
             for what, fig, ok in fit.checks:
                 con.print(f"  {what}: {fig} {'pass' if ok else 'FAIL'}")
         return
-    s, built, fit, res = _build(spec, data, not no_verify)
+    s, built, fit = build_spec(spec, ctx=ctx)
+    res = ctx.resolve(s.source)
     write_csv(built, out)
     con.print(
         f"wrote {out}: {len(built):,} areas ({s.geography}), columns area_code, score, rank, decile "
@@ -309,21 +327,22 @@ def index_audit(
     ),
     indicators: Annotated[Path | None, typer.Option("--indicators", help="Your own indicator table.")] = None,
     data: DataDir = None,
+    no_verify: NoVerify = False,
 ) -> None:
     """Indicator summaries, missing data, correlations, Cronbach's alpha, factor loadings and effective weights."""
     from rich.table import Table
 
-    from leftbehind.data import load
     from leftbehind.indices.audit import audit, audit_html
     from leftbehind.indices.build import read_indicator_table
     from leftbehind.indices.spec import load_spec
     from leftbehind.io import atomic_dir
 
     s = load_spec(spec)
-    table = read_indicator_table(indicators, s) if indicators is not None else load(s.source, data)
+    ctx = _context(data, no_verify)
+    table = read_indicator_table(indicators, s) if indicators is not None else ctx.load(s.source)
     target = None
     if s.weighting == "least_squares":
-        pub = load(s.check.dataset or s.source, data)
+        pub = ctx.load(s.check.dataset or s.source)
         target = pub.set_index(s.area)[s.check.score].reindex(table[s.area]).to_numpy()
     res = audit(s, table, target)
     with atomic_dir(out) as tmp:
@@ -347,6 +366,41 @@ def index_audit(
         )
     con.print(t)
     con.print(f"wrote {out}/audit.html, indicators.csv, weights.csv, correlation.csv")
+
+
+@index_app.command("cni-style")
+@guarded
+def index_cni_style(
+    out: Annotated[Path, typer.Option("--out", help="CSV of the CNI-style ward index (one row per ward).")] = Path(
+        "cni_style.csv"
+    ),
+    data: DataDir = None,
+    no_verify: NoVerify = False,
+) -> None:
+    """A CNI-style ward index built from open indicators (three domains, normal scores, factor weights),
+    compared with the published Community Needs Index 2019 (docs/index-engine.md)."""
+    from rich.table import Table
+
+    from leftbehind.analysis.cnistyle import build_cni_style
+    from leftbehind.errors import UsageError
+    from leftbehind.io import write_csv
+
+    if out.suffix.lower() != ".csv":
+        raise UsageError(f"--out must be a .csv file, got {out}", hint="e.g. --out cni_style.csv")
+    con = _console()
+    with con.status("building the CNI-style index from open indicators"):
+        wards, comparison = build_cni_style(_context(data, no_verify))
+    write_csv(wards, out)
+    t = Table(title=f"CNI-style index from open indicators vs the published CNI 2019 ({len(wards):,} wards)")
+    for c in ("domain", "Spearman with published rank", "top-10% overlap", "weights"):
+        t.add_column(c)
+    for r in comparison.itertuples():
+        t.add_row(r.domain, f"{r.spearman_with_published_rank:.3f}", f"{r.top10pct_overlap:.1%}", r.weights)
+    con.print(t)
+    con.print(
+        f"wrote {out}. An illustration of the method on open data, not the CNI: the published values are "
+        "Community Needs Index, OCSI for Local Trust (not open data)"
+    )
 
 
 # ---------------------------------------------------------------- aggregate
@@ -398,9 +452,9 @@ def aggregate_cmd(
     info = index_info(index)
     base = population or ("mid2019" if info.geography == "lsoa11" else "census2021")
     check_base(base, info.geography)
-    verify = not no_verify
-    vals = small_area_values(index, data, verify=verify)
-    pop = lsoa_population(base, data)
+    ctx = _context(data, no_verify)
+    vals = small_area_values(index, ctx=ctx)
+    pop = lsoa_population(base, ctx=ctx)
     pop_col = DENOMINATOR.get(info.measure, "pop_total")
     if pop_col not in pop.columns:
         raise UsageError(
@@ -411,9 +465,9 @@ def aggregate_cmd(
         miss = vals.loc[vals["population"].isna(), info.code]
         raise UsageError(f"{len(miss):,} LSOAs of {index} have no {base} population (first {miss.iloc[0]})")
     if info.geography == "lsoa11":
-        mapping = lsoa_to_area(to, data, split=split, population=pop if base != "census2011" else None)
+        mapping = lsoa_to_area(to, ctx=ctx, split=split, population=pop if base != "census2011" else None)
     else:
-        mapping = lsoa21_to_area(to, data)
+        mapping = lsoa21_to_area(to, ctx=ctx)
     result = aggregate(vals, mapping, code=info.code, count="count" if "count" in vals.columns else None)
     write_csv(result, out)
     con = _console()
@@ -437,8 +491,9 @@ def ward_imd_search(
     out: Annotated[Path, typer.Option("--out", help="CSV with every construction and its fit.")] = Path(
         "ward_imd_search.csv"
     ),
-    top: Annotated[int, typer.Option("--top", help="Rows to print.")] = 15,
+    top: Annotated[int, typer.Option("--top", min=1, help="Rows to print.")] = 15,
     data: DataDir = None,
+    no_verify: NoVerify = False,
 ) -> None:
     """Score every ward-IMD construction (route, population, measure, cut-offs) against the published 2020 list."""
     from rich.table import Table
@@ -447,10 +502,14 @@ def ward_imd_search(
     from leftbehind.io import write_csv
 
     con = _console()
+    ctx = _context(data, no_verify)
     with con.status("trying every construction (about 20 s)"):
-        res = search(data)
+        res = search(ctx)
     write_csv(res, out)
-    t = Table(title=f"Ward-IMD constructions vs the published 225 left-behind wards (best {top} of {len(res)})")
+    from leftbehind.editions import edition
+
+    published = edition("2020").pairing("2019").list
+    t = Table(title=f"Ward-IMD constructions vs the {published.name} of {published.size} (best {top} of {len(res)})")
     for c in ("route", "population", "measure", "k_cni", "k_imd", "matched", "missed", "extra", "f1"):
         t.add_column(c)
     for r in res.head(top).itertuples():
@@ -477,6 +536,7 @@ def report_cmd(
         list[str] | None, typer.Option("--only", help="Make only these: html, png, xlsx, geojson (repeatable).")
     ] = None,
     data: DataDir = None,
+    no_verify: NoVerify = False,
 ) -> None:
     """(Re)build report.html, map.png, leftbehind.xlsx and wards.geojson from a finished run in DIR."""
     from leftbehind.errors import UsageError
@@ -490,7 +550,7 @@ def report_cmd(
     results = read_results(out)
     con = _console()
     with con.status("building the report"):
-        written = write_report(results, out, kinds, data, atomic=True)
+        written = write_report(results, out, kinds, ctx=_context(data, no_verify), atomic=True)
     sizes = ", ".join(f"{f} ({(out / f).stat().st_size / 1e6:.1f} MB)" for f in written)
     con.print(f"wrote {sizes} in {out}/")
     con.print(
@@ -506,6 +566,7 @@ def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on (loopback by default).")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8000,
     data: DataDir = None,
+    no_verify: NoVerify = False,
 ) -> None:
     """Serve the report and a read-only JSON/CSV API (/api/summary, /api/wards, /api/wards/{code}, /api/lads/{code},
     /health, /openapi.json)."""
@@ -513,7 +574,7 @@ def serve(
 
     from leftbehind.web.app import create_app
 
-    application = create_app(out, data)
+    application = create_app(out, ctx=_context(data, no_verify))
     _console().print(f"serving {out} at http://{host}:{port}/ (API: /api/wards, schema: /openapi.json); Ctrl+C stops")
     uvicorn.run(application, host=host, port=port, log_level="warning")
 
@@ -551,150 +612,145 @@ def _print_run_table(con, fits) -> None:
     t = Table(title="Indices rebuilt from published components, compared with the published values")
     for c in ("index", "edition", "areas", "score max |diff| (index points)", "rank = published", "checks"):
         t.add_column(c)
-    for spec, built, fit, _res in fits:
-        f = fit.figures
+    for b in fits:
+        f = b.fit.figures
         t.add_row(
-            spec.name,
-            spec.edition,
-            f"{len(built):,} {spec.geography}",
+            b.spec.name,
+            b.spec.edition,
+            f"{len(b.built):,} {b.spec.geography}",
             f"{f['score_max_abs_diff']:.6f}" if "score_max_abs_diff" in f else "n/a (no published score)",
             f"{f['rank_exact_share']:.2%} (max {f['rank_max_abs_diff']:g} off)"
             if "rank_exact_share" in f
             else (f"Spearman {f['spearman']:.5f}" if "spearman" in f else ""),
-            "[green]pass[/]" if fit.passed else "[bold red]FAIL[/]",
+            "[green]pass[/]" if b.fit.passed else "[bold red]FAIL[/]",
         )
     con.print(t)
+
+
+def _num(x: float, unit: str = "") -> str:
+    """A figure for the console: whole numbers without decimals, others to one decimal place."""
+    if x != x:  # NaN
+        return "n/a"
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.1f}"
 
 
 def _print_results(con, results, out: Path) -> None:
     from rich.table import Table
 
     from leftbehind.analysis.leftbehind import GROUP_LABELS
+    from leftbehind.editions import edition
 
     s = results.summary
     o = results.options
+    research = edition("2020")
     t = Table(
         title=f"CNI 2019 wards by group (IMD {o.imd}, ward IMD {o.ward_imd} via {o.lookup} route, "
-        f"{o.population} weights; top {o.threshold:.0%} = rank <= {s['cut_off']['cutoff_rank']})"
+        f"{o.population} weights; top {o.threshold:.1%} = rank <= {s.cut_off.cutoff_rank})"
     )
     t.add_column("group")
     t.add_column("wards", justify="right")
     t.add_column(f"residents ({o.residents})", justify="right")
-    for g, v in s["groups"].items():
-        t.add_row(GROUP_LABELS[g], f"{v['wards']:,}", f"{v['population']:,}")
+    for g, v in s.groups.items():
+        t.add_row(GROUP_LABELS[g], f"{v.wards:,}", f"{v.population:,}")
     con.print(t)
-    if s.get("diagnostics"):
-        d = s["diagnostics"]
+    if s.groups["left_behind"].wards == 0:
         con.print(
-            f"against the published 2020 list ({d['published']} wards): matched {d['matched']}, missed "
-            f"{d['missed']}, extra {d['extra']}; precision {d['precision']:.3f}, recall {d['recall']:.3f}, "
-            f"F1 {d['f1']:.3f} (every difference in {out}/diagnostics.csv)"
+            f"[bold]no ward is left behind at --threshold {o.threshold:g}[/]: the cut-off rank is "
+            f"{s.cut_off.cutoff_rank}; every table is written, with the left-behind group empty"
+        )
+    if s.diagnostics:
+        d = s.diagnostics
+        con.print(
+            f"against the {research.pairing(o.imd).list.name} ({d.published} wards): matched {d.matched}, missed "
+            f"{d.missed}, extra {d.extra}; precision {d.precision:.3f}, recall {d.recall:.3f}, "
+            f"F1 {d.f1:.3f} (every difference in {out}/diagnostics.csv)"
         )
     pc = Table(title="Our figures beside the published ones")
     for c in ("check", "ours", "published", "difference", "unit"):
         pc.add_column(c)
-    for r in s["published_checks"]:
-        pc.add_row(r["check"], f"{r['ours']:,.1f}", f"{r['published']:,.1f}", f"{r['difference']:+,.1f}", r["unit"])
+    for r in s.published_checks:
+        pc.add_row(
+            r.check, _num(r.ours), _num(r.published), ("+" if r.difference > 0 else "") + _num(r.difference), r.unit
+        )
     con.print(pc)
-    pol = s.get("politics") or {}
-    if pol:
-        other = pol["constituencies"] - pol["red_wall_seats_england"]
-        con.print(
-            f"red wall ({pol['red_wall_rule']}): {pol['red_wall_seats_uk']} seats in the UK, "
-            f"{pol['red_wall_seats_england']} in England; left-behind wards in them: "
-            f"{pol['lbn_wards_in_red_wall_seats']} ({pol['lbn_residents_in_red_wall_seats']:,} residents) vs "
-            f"{pol['lbn_wards_in_other_seats']} ({pol['lbn_residents_in_other_seats']:,}) in the other {other} "
-            "English seats (constituencies.csv, politics/correlations.csv)"
-        )
-    cur = s.get("current")
-    if cur:
-        g, tr = cur["groups"], cur.get("transitions", {})
-        con.print(
-            f"current picture ({cur['edition']}; {cur['rule']}): {g['left_behind']['lsoas']:,} left-behind LSOAs "
-            f"({g['left_behind']['population']:,} residents, {cur['population_base']}), "
-            f"{g['other_deprived']['lsoas']:,} other deprived; since 2020: {tr.get('current_lb_lsoas_persistent')} "
-            f"persistent and {tr.get('current_lb_lsoas_new')} new left-behind LSOAs; of the 225 published 2020 wards "
-            f"{tr.get('wards_2020_still')} still contain one, {tr.get('wards_2020_no_longer')} no longer (lsoa21.csv, "
-            "current/)"
-        )
-    cc = (s.get("economy") or {}).get("claimant_count") or {}
-    if cc and not cc.get("available"):
-        con.print(
-            f"claimant count {cc['month']}: not available offline ({cc['message']}); fetch it with "
-            f"`{cc['how_to_fetch']}`. London-only rates for Oct 2019 and Oct 2020 are in economy/."
-        )
-    elif cc:
-        t = results.tables["economy_claimants"].set_index("group")["estimate"]
-        con.print(
-            f"claimant count {cc['month']} (% of residents 16-64): left behind {t['left_behind']:.1f}, other "
-            f"deprived {t['other_deprived']:.1f}, England {t['england']:.1f} (published May 2020: 10.6 vs 6.5)"
-        )
+    pol = s.politics
+    other = pol.constituencies - pol.red_wall_seats_england
     con.print(
-        "cite: Community Needs Index, OCSI for Local Trust (2019) - not open data; English Indices of "
-        "Deprivation (MHCLG), ONS geography and population (Open Government Licence v3.0)"
+        f"red wall ({pol.red_wall_rule}): {pol.red_wall_seats_uk} seats in the UK, "
+        f"{pol.red_wall_seats_england} in England; left-behind wards in them: "
+        f"{pol.lbn_wards_in_red_wall_seats} ({pol.lbn_residents_in_red_wall_seats:,} residents) vs "
+        f"{pol.lbn_wards_in_other_seats} ({pol.lbn_residents_in_other_seats:,}) in the other {other} "
+        "English seats (constituencies.csv, politics/correlations.csv)"
     )
+    cur = s.current
+    if cur:
+        g, tr = cur.groups, cur.transitions
+        con.print(
+            f"current picture ({cur.edition}; {cur.rule}): {g['left_behind'].lsoas:,} left-behind LSOAs "
+            f"({g['left_behind'].population:,} residents, {cur.population_base}), "
+            f"{g['other_deprived'].lsoas:,} other deprived; since 2020: {tr.current_lb_lsoas_persistent} "
+            f"persistent and {tr.current_lb_lsoas_new} new left-behind LSOAs; of the "
+            f"{research.pairing('2019').list.size} published 2020 wards {tr.wards_2020_still} still contain one, "
+            f"{tr.wards_2020_no_longer} no longer (lsoa21.csv, current/)"
+        )
+    cc = s.economy.claimant_count
+    if not cc.available:
+        con.print(
+            f"claimant count {cc.month}: not available offline ({cc.message}); fetch it with "
+            f"`{cc.how_to_fetch}`. London-only rates for Oct 2019 and Oct 2020 are in economy/."
+        )
+    else:
+        t = results.tables["economy_claimants"].set_index("group")
+        pub = t["published"]
+        published = ", ".join(f"{g.replace('_', ' ')} {v:.1f}" for g, v in pub.dropna().items())
+        con.print(
+            f"claimant count {cc.month} (% of residents 16-64): left behind {t.loc['left_behind', 'estimate']:.1f}, "
+            f"other deprived {t.loc['other_deprived', 'estimate']:.1f}, England {t.loc['england', 'estimate']:.1f}"
+            + (f" (published: {published})" if published else "")
+        )
+    con.print("cite: " + "; ".join(s.citations))
+
+
+def _run_signature(fn):
+    """Give ``run`` one keyword parameter per declared run option (leftbehind.options.RUN_OPTIONS)."""
+    import enum
+    import inspect
+
+    from leftbehind.options import RUN_OPTIONS
+
+    params = list(inspect.signature(fn, eval_str=True).parameters.values())
+    params = [p for p in params if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    for o in RUN_OPTIONS:
+        kw: dict = {"help": o.help}
+        default = o.cli_default()
+        if o.kind == "choice":  # typer offers an Enum's values as the flag's choices
+            typ = enum.Enum(o.name, {c: c for c in o.choices}, type=str)
+            default = typ(default)
+        elif o.kind == "bool":
+            typ = bool
+        elif o.kind == "float":
+            typ = float
+        elif o.kind == "int":
+            typ = int
+        else:
+            typ = str
+        params.append(
+            inspect.Parameter(
+                o.name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=default,
+                annotation=Annotated[typ, typer.Option(o.flag, **kw)],
+            )
+        )
+    fn.__signature__ = inspect.Signature(params)
+    return fn
 
 
 @app.command("run")
 @guarded
+@_run_signature
 def run(
     out: Annotated[Path, typer.Option("--out", help="Output folder (replaced atomically).")] = Path("out"),
-    imd: Annotated[
-        str, typer.Option("--imd", help="IMD edition for the ward IMD: 2019 (the 2020 list) or 2015 (the 2019 list).")
-    ] = "2019",
-    population: Annotated[
-        str, typer.Option("--population", help="Weights for the ward IMD: census2011 | mid2015 | mid2019 | mid2020.")
-    ] = "census2011",
-    ward_imd: Annotated[
-        str,
-        typer.Option(
-            "--ward-imd",
-            help="Ward IMD measure: pop_mean | mean | avg_rank | proportion | extent | local_concentration.",
-        ),
-    ] = "pop_mean",
-    threshold: Annotated[
-        float, typer.Option("--threshold", help="Top share on both indices: rank <= floor(threshold x 7,433).")
-    ] = 0.10,
-    lookup: Annotated[
-        str,
-        typer.Option(
-            "--lookup",
-            help="Small areas to wards: oa (Output Areas, derived OA->WD17 "
-            "lookup) | best_fit (ONS LSOA->WD17 best fit).",
-        ),
-    ] = "oa",
-    residents: Annotated[
-        str,
-        typer.Option(
-            "--residents", help="Population reported for wards and groups: mid2019 | mid2020 | mid2015 | census2011."
-        ),
-    ] = "mid2019",
-    edition: Annotated[
-        str,
-        typer.Option(
-            "--edition",
-            help="2020 (the published analysis) or 2025 (adds the "
-            "current picture: CNI 2023 x IMD 2025 at LSOA 2021, and change since 2020).",
-        ),
-    ] = "2020",
-    month: Annotated[
-        str,
-        typer.Option(
-            "--month", help="Claimant-count month (YYYY-MM; fetched beforehand with `leftbehind claimants fetch`)."
-        ),
-    ] = "2020-05",
-    red_wall: Annotated[
-        str, typer.Option("--red-wall", help="Red-wall rule: party in 2017, party in 2019 (HoC codes, e.g. Lab,Con).")
-    ] = "Lab,Con",
-    red_wall_regions: Annotated[
-        str, typer.Option("--red-wall-regions", help="Comma-separated regions of the red-wall rule.")
-    ] = ",".join(NORTH_MIDLANDS_WALES),
-    replicates: Annotated[
-        int, typer.Option("--replicates", help="Bootstrap resamples for the outcome intervals.")
-    ] = 1000,
-    skip_indices: Annotated[
-        bool, typer.Option("--skip-indices", help="Do not rebuild and check the shipped indices.")
-    ] = False,
     exports: Annotated[
         bool,
         typer.Option(
@@ -705,64 +761,34 @@ def run(
     ] = False,
     data: DataDir = None,
     no_verify: NoVerify = False,
+    **options,
 ) -> None:
     """The main job: classify every CNI 2019 ward, compare outcomes, explain the differences from the published
     list, and write DIR (wards, outcomes, diagnostics, breakdowns, summary.json, SQLite)."""
-    from pydantic import ValidationError
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from leftbehind.analysis.pipeline import Options, run_pipeline
-    from leftbehind.data.sources import verify_default
-    from leftbehind.errors import UsageError
+    from leftbehind.analysis.pipeline import declared_inputs, run_pipeline
+    from leftbehind.io import check_writable
+    from leftbehind.options import make_run_options
+    from leftbehind.report.build import EXPORTS, ReadAhead, write_report
     from leftbehind.report.tables import write_results
 
-    parties = [p.strip() for p in red_wall.split(",")]
-    if len(parties) != 2 or not all(parties):
-        raise UsageError(
-            f"--red-wall must be two party codes like Lab,Con; got {red_wall!r}",
-            hint="parties as in the House of Commons Library files: Con, Lab, LD, SNP, PC, Green...",
-        )
-    try:
-        opts = Options(
-            imd=imd,
-            population=population,
-            ward_imd=ward_imd,
-            threshold=threshold,
-            lookup=lookup,
-            residents=residents,
-            replicates=replicates,
-            indices=not skip_indices,
-            claimant_month=month,
-            edition=edition,
-            red_wall_2017=parties[0],
-            red_wall_2019=parties[1],
-            red_wall_regions=tuple(r.strip() for r in red_wall_regions.split(",") if r.strip()),
-        )
-    except ValidationError as exc:
-        e = exc.errors()[0]
-        field = e["loc"][0] if e["loc"] else "option"
-        flag = {"ward_imd": "--ward-imd", "claimant_month": "--month"}.get(str(field), f"--{field}")
-        raise UsageError(
-            f"{flag}: {e['msg']} (got {e.get('input')!r})", hint="see `leftbehind run --help` for the allowed values"
-        ) from None
+    opts = make_run_options(**{k: getattr(v, "value", v) for k, v in options.items()})
+    check_writable(out)
+    ctx = _context(data, no_verify)
     con = _console()
     with (
-        verify_default(not no_verify),
         Progress(
             SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=con, transient=True
         ) as bar,
+        ReadAhead(ctx, declared_inputs(opts)) as ahead,
     ):
         task = bar.add_task("loading", total=None)
-        from leftbehind.report.build import prefetch_geometry
-
-        geometry = prefetch_geometry(data)
-        results = run_pipeline(opts, data, progress=lambda what: bar.update(task, description=what))
-        geometry.join()
+        results = run_pipeline(opts, ctx=ctx, progress=lambda what: bar.update(task, description=what))
+        ahead.close()
         bar.update(task, description=f"writing {out} and the report")
-        from leftbehind.report.build import EXPORTS, write_report
-
         kinds = EXPORTS if exports else ("html",)
-        files = write_results(results, out, extra=lambda tmp: write_report(results, tmp, kinds, data))
+        files = write_results(results, out, extra=lambda tmp: write_report(results, tmp, kinds, ctx=ctx))
     if results.fits:
         _print_run_table(con, results.fits)
     _print_results(con, results, out)
@@ -770,7 +796,7 @@ def run(
         f"wrote {len(files)} files to {out}/ (report.html, wards.csv, outcomes.csv, diagnostics.csv, breakdowns/, "
         "summary.json, leftbehind.sqlite ...)"
     )
-    failed = [s.name for s, _, f, _ in results.fits if not f.passed]
+    failed = [b.spec.name for b in results.fits if not b.fit.passed]
     if failed:
         con.print(
             f"[bold red]{len(failed)} index rebuild(s) did not match the published values:[/] {', '.join(failed)}"

@@ -12,10 +12,15 @@ proxies are weak for Civic Assets and for Active and Engaged Community.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from leftbehind.indices.spec import IndexSpec
+
+if TYPE_CHECKING:
+    from leftbehind.context import RunContext
 
 DOMAINS = {
     "civic_assets": (
@@ -47,20 +52,19 @@ DOMAINS = {
 }
 
 
-def ward_indicator_table(data=None) -> pd.DataFrame:
+def ward_indicator_table(ctx: RunContext) -> pd.DataFrame:
     """One row per December 2017 ward (``wd17cd``) with the open indicators used here."""
-    from leftbehind.data import load
     from leftbehind.geography.population import lsoa_population
     from leftbehind.geography.wards import lsoa_ward_shares
 
-    f8 = load("imd2019_file8", data)
-    deri = load("deri_components_lsoa11", data)
-    msoa = load("lookup_oa11_lsoa11", data)[["lsoa11cd", "msoa11cd"]].drop_duplicates("lsoa11cd")
-    jobs = load("jobs_at_risk_msoa11", data)
-    ruc = load("ruc11_lsoa11", data)[["lsoa11cd", "urban_rural"]]
-    lad = load("imd2019_file1", data)[["lsoa11cd", "lad19cd"]]
-    charity = load("charity_density_lad19", data)[["lad19cd", "charity_density"]]
-    pop = lsoa_population("mid2019", data)[["lsoa11cd", "pop_total"]]
+    f8 = ctx.load("imd2019_file8")
+    deri = ctx.load("deri_components_lsoa11")
+    msoa = ctx.load("lookup_oa11_lsoa11")[["lsoa11cd", "msoa11cd"]].drop_duplicates("lsoa11cd")
+    jobs = ctx.load("jobs_at_risk_msoa11")
+    ruc = ctx.load("ruc11_lsoa11")[["lsoa11cd", "urban_rural"]]
+    lad = ctx.load("imd2019_file1")[["lsoa11cd", "lad19cd"]]
+    charity = ctx.load("charity_density_lad19")[["lad19cd", "charity_density"]]
+    pop = lsoa_population("mid2019", ctx=ctx)[["lsoa11cd", "pop_total"]]
     cols = [c for _, comps in DOMAINS.values() for _, c, _ in comps]
     t = (
         pop.merge(f8, on="lsoa11cd", how="left")
@@ -72,7 +76,7 @@ def ward_indicator_table(data=None) -> pd.DataFrame:
         .merge(charity, on="lad19cd", how="left")
     )
     t["rural_share"] = t["urban_rural"].eq("Rural").astype("float64")
-    s = lsoa_ward_shares("oa", data).merge(t[["lsoa11cd", "pop_total", *cols]], on="lsoa11cd", how="inner")
+    s = lsoa_ward_shares("oa", ctx=ctx).merge(t[["lsoa11cd", "pop_total", *cols]], on="lsoa11cd", how="inner")
     w = s["share"] * s["pop_total"]
     out = pd.DataFrame(index=pd.Index(sorted(s["wd17cd"].unique()), name="wd17cd"))
     for c in cols:
@@ -95,16 +99,15 @@ def domain_spec(key: str) -> IndexSpec:
     )
 
 
-def build_cni_style(data=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def build_cni_style(ctx: RunContext) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(ward table with each domain's score and rank and the CNI-style score and rank, comparison table)."""
     from scipy import stats
 
-    from leftbehind.data import load
     from leftbehind.indices.build import build_index
     from leftbehind.indices.transforms import exponential_transform, rank_areas
 
-    cni = load("cni2019_wards", data)
-    table = cni[["wd17cd"]].merge(ward_indicator_table(data), on="wd17cd", how="inner")
+    cni = ctx.load("cni2019_wards")
+    table = cni[["wd17cd"]].merge(ward_indicator_table(ctx), on="wd17cd", how="inner")
     table = table.dropna().reset_index(drop=True)
     n = len(table)
     out = pd.DataFrame({"ward_code": table["wd17cd"]})

@@ -1,4 +1,7 @@
-"""The current picture: Community Needs Index 2023 × IMD 2025 at LSOA 2021, and change since 2020.
+"""Functions of the current-edition steps: CNI 2023 × IMD 2025 at LSOA 2021, and change since 2020.
+
+The steps themselves are declared in :mod:`leftbehind.analysis.pipeline`; the edition (datasets,
+unit, population base, outcome source) is data: ``editions/current2025.yaml``.
 
 * **Groups** of the 33,755 LSOA 2021s with the same rule as the 2020 list: left behind = CNI 2023
   rank and IMD 2025 rank both ≤ floor(0.10 × 33,755) = 3,375; other deprived = IMD only.
@@ -19,13 +22,17 @@
 
 from __future__ import annotations
 
-import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from leftbehind.analysis.leftbehind import classify
 from leftbehind.analysis.stats import bootstrap_ratios, percentile_interval, wilson
+
+if TYPE_CHECKING:
+    from leftbehind.context import RunContext
+    from leftbehind.editions import Edition
 
 N_LSOA21 = 33_755
 LSOA21_COLUMNS = [
@@ -77,27 +84,30 @@ MEANS_2025 = [
     ("patient_to_gp_ratio", "Patients per GP", "patients per GP"),
     ("household_overcrowding_indicator_rooms", "Household overcrowding (rooms)", "proportion of households"),
 ]
-SOURCE = "IoD2025 File 8 (MHCLG); Census 2021 TS038 residents"
 
 
-def lsoa21_table(data=None, threshold: float = 0.10) -> pd.DataFrame:
-    """One row per LSOA 2021 (``LSOA21_COLUMNS`` then ``population``, ``cni_top``, ``imd_top``)."""
-    from leftbehind.data import load
+def area_table(ed: Edition, threshold: float = 0.10, *, ctx: RunContext) -> pd.DataFrame:
+    """One row per area of the edition's base unit (``LSOA21_COLUMNS`` then ``population``,
+    ``region_code``, ``cni_top``, ``imd_top``), classified with the 2020 rule at ``threshold``."""
     from leftbehind.geography.lookups import lad_to_region, lsoa21_to_area
     from leftbehind.geography.population import lsoa_population
 
-    imd = load("iod2025_scores", data)[["lsoa21cd", "imd_score", "imd_rank"]]
-    cni = load("cni2023_lsoa21", data)[["lsoa21cd", "cni_score", "cni_rank"]]
-    lad = lsoa21_to_area("lad24", data)
-    reg = lad_to_region(data).set_index("lad24cd")
-    pop = lsoa_population("census2021", data)
+    cni_ref, imd_ref = ed.cni, ed.imd
+    imd = ctx.load(imd_ref.dataset)[["lsoa21cd", imd_ref.score_column, imd_ref.rank_column]]
+    imd = imd.set_axis(["lsoa21cd", "imd_score", "imd_rank"], axis=1)
+    cni = ctx.load(cni_ref.dataset)[["lsoa21cd", cni_ref.score_column, cni_ref.rank_column]]
+    cni = cni.set_axis(["lsoa21cd", "cni_score", "cni_rank"], axis=1)
+    lad = lsoa21_to_area("lad24", ctx=ctx)
+    reg = lad_to_region(ctx).set_index("lad24cd")
+    pop = lsoa_population(ed.population.base, ctx=ctx)
     t = imd.merge(cni, on="lsoa21cd", how="outer", validate="one_to_one")
     t = t.merge(lad, on="lsoa21cd", how="left").merge(pop, on="lsoa21cd", how="left")
-    if t[["cni_rank", "imd_rank", "area_code"]].isna().any().any():
+    if t[["cni_rank", "imd_rank", "area_code"]].isna().any().any() or len(t) != ed.unit.n_areas:
         from leftbehind.errors import DataError
 
         raise DataError(
-            "IoD2025, CNI 2023 and the LSOA21 lookup do not cover the same 33,755 LSOAs",
+            f"{cni_ref.edition} ({cni_ref.dataset}), {imd_ref.edition} ({imd_ref.dataset}) and the LSOA 2021 lookup "
+            f"do not cover the same {ed.unit.n_areas:,} areas ({len(t):,} found)",
             hint="check the three files are the England LSOA 2021 editions",
         )
     out = pd.DataFrame(
@@ -121,7 +131,7 @@ def lsoa21_table(data=None, threshold: float = 0.10) -> pd.DataFrame:
     return res
 
 
-def transitions(current: pd.DataFrame, wards: pd.DataFrame, data=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def transitions(current: pd.DataFrame, wards: pd.DataFrame, *, ctx: RunContext) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(LSOA 2021 table with ``status_since_2020`` and ``wards_2020``, ward table with ``status_2025``).
 
     ``wards``: the CNI ward table with ``ward_code, ward_name, lad_name, region_name`` and the
@@ -129,8 +139,8 @@ def transitions(current: pd.DataFrame, wards: pd.DataFrame, data=None) -> tuple[
     """
     from leftbehind.geography.lookups import lsoa11_to_lsoa21, lsoa11_to_ward
 
-    lk = lsoa11_to_lsoa21(data)[["lsoa11cd", "lsoa21cd", "change_code"]]
-    w11 = lsoa11_to_ward("wd17", data)[["lsoa11cd", "wd17cd"]]
+    lk = lsoa11_to_lsoa21(ctx)[["lsoa11cd", "lsoa21cd", "change_code"]]
+    w11 = lsoa11_to_ward("wd17", ctx=ctx)[["lsoa11cd", "wd17cd"]]
     chain = lk.merge(w11, on="lsoa11cd", how="left")
     pub = set(wards.loc[wards["left_behind_published_2020"].astype(bool), "ward_code"])
     chain["lb2020"] = chain["wd17cd"].isin(pub)
@@ -177,10 +187,12 @@ def transition_counts(cur: pd.DataFrame, w2020: pd.DataFrame, by: str) -> pd.Dat
     return out.sort_values("area_name").reset_index(drop=True)
 
 
-def outcomes_2025(current: pd.DataFrame, data=None, replicates: int = 1000, seed: int = 20251030) -> pd.DataFrame:
-    from leftbehind.data import load
-
-    f8 = load("iod2025_file8", data)
+def outcomes_2025(
+    current: pd.DataFrame, ed: Edition, *, ctx: RunContext, replicates: int = 1000, seed: int = 20251030
+) -> pd.DataFrame:
+    """The edition's outcome indicators by group: pooled rates (Wilson) and means (bootstrap over LADs)."""
+    f8 = ctx.load(ed.outcomes.dataset)
+    source, edition_label = ed.outcomes.source, ed.outcomes.edition
     t = current[["lsoa21_code", "group", "population"]].merge(f8, left_on="lsoa21_code", right_on="lsoa21cd")
     groups = ("left_behind", "other_deprived", "rest", "england")
     members = {g: (t["group"] == g).to_numpy() for g in groups[:3]}
@@ -203,8 +215,8 @@ def outcomes_2025(current: pd.DataFrame, data=None, replicates: int = 1000, seed
                     "ci_high": 100 * hi,
                     "lsoas": int(m.sum()),
                     "method": "pooled rate; Wilson 95% CI",
-                    "source": SOURCE,
-                    "edition": "IoD2025",
+                    "source": source,
+                    "edition": edition_label,
                 }
             )
     cols = [c for c, *_ in MEANS_2025 if c in t.columns]
@@ -234,67 +246,23 @@ def outcomes_2025(current: pd.DataFrame, data=None, replicates: int = 1000, seed
                     "ci_high": float(hi[j]),
                     "lsoas": int(m.sum()),
                     "method": f"population-weighted mean; bootstrap over local authorities, 95% CI ({replicates:,})",
-                    "source": SOURCE,
-                    "edition": "IoD2025",
+                    "source": source,
+                    "edition": edition_label,
                 }
             )
     return pd.DataFrame(rows)
 
 
-def current_picture(
-    data=None, threshold: float = 0.10, wards: pd.DataFrame | None = None, replicates: int = 1000
-) -> dict:
-    """Every table of the current picture and a summary dict."""
-    from leftbehind.analysis.breakdowns import breakdown
-
-    cur = lsoa21_table(data, threshold)
-    k = int(cur.attrs["cutoff"])
-    tables = {
-        "lsoa21": cur[[*LSOA21_COLUMNS, "population"]],
-        "current_region": breakdown(cur, "region_code", "region_name", unit="lsoas"),
-        "current_lad": breakdown(cur, "lad_code", "lad_name", unit="lsoas"),
-        "current_outcomes": outcomes_2025(cur, data, replicates),
-    }
-    summary = {
-        "edition": "CNI 2023 x IMD 2025 (LSOA 2021)",
-        "cutoff_rank": k,
-        "rule": f"CNI 2023 rank <= {k} and IMD 2025 rank <= {k} (floor(0.10 x {len(cur):,}))",
-        "population_base": "Census 2021 usual residents (TS038 total)",
-        "groups": {
-            g: {
-                "lsoas": int((cur["group"] == g).sum()),
-                "population": round(float(cur.loc[cur["group"] == g, "population"].sum())),
-            }
-            for g in ("left_behind", "other_deprived", "rest", "no_imd")
-        },
-    }
-    if wards is not None:
-        cur_t, w2020 = transitions(cur, wards, data)
-        tables["lsoa21"] = cur_t[[*LSOA21_COLUMNS, "population", "status_since_2020", "change_code", "wards_2020"]]
-        tables["transitions_wards_2020"] = w2020
-        tables["transitions_region"] = transition_counts(cur_t, w2020, "region_name")
-        tables["transitions_lad"] = transition_counts(cur_t, w2020, "lad_name")
-        lb = cur_t[cur_t["group"] == "left_behind"]
-        new_wards = set(lb.loc[lb["status_since_2020"] == "new", "wards_2020"].str.split(";").explode().dropna())
-        layer = pd.DataFrame({"ward_code": wards["ward_code"].to_numpy()})
-        status = w2020.set_index("ward_code")["status_2025"]
-        layer["layer_2025"] = np.select(
-            [
-                layer["ward_code"].map(status).eq("still"),
-                layer["ward_code"].map(status).eq("no_longer"),
-                layer["ward_code"].isin(new_wards),
-            ],
-            ["lb2020_still", "lb2020_no_longer", "new_lb_area"],
-            default="other",
-        )
-        tables["ward_layer_2025"] = layer
-        summary["transitions"] = {
-            "current_lb_lsoas_persistent": int((lb["status_since_2020"] == "persistent").sum()),
-            "current_lb_lsoas_new": int((lb["status_since_2020"] == "new").sum()),
-            "wards_2020_still": int((w2020["status_2025"] == "still").sum()),
-            "wards_2020_no_longer": int((w2020["status_2025"] == "no_longer").sum()),
-            "rule": "persistent = traces (LSOA21 -> LSOA11 parents -> ONS best-fit WD17) to a published 2020 "
-            "left-behind ward; a 2020 ward is 'still' if any current left-behind LSOA traces to it",
-        }
-    assert math.isclose(sum(v["lsoas"] for v in summary["groups"].values()), len(cur))
-    return {"tables": tables, "summary": summary}
+def ward_layer(cur_t: pd.DataFrame, w2020: pd.DataFrame, wards: pd.DataFrame) -> pd.DataFrame:
+    """The 2025 map layer over the 2020 wards: ``ward_code, layer_2025`` (lb2020_still,
+    lb2020_no_longer, new_lb_area: holds a new left-behind LSOA, other)."""
+    lb = cur_t[cur_t["group"] == "left_behind"]
+    new_wards = set(lb.loc[lb["status_since_2020"] == "new", "wards_2020"].str.split(";").explode().dropna())
+    layer = pd.DataFrame({"ward_code": wards["ward_code"].to_numpy()})
+    status = layer["ward_code"].map(w2020.set_index("ward_code")["status_2025"])
+    layer["layer_2025"] = np.select(
+        [status.eq("still"), status.eq("no_longer"), layer["ward_code"].isin(new_wards)],
+        ["lb2020_still", "lb2020_no_longer", "new_lb_area"],
+        default="other",
+    )
+    return layer

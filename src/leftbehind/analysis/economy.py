@@ -3,7 +3,7 @@
 * :func:`claimant_rates` — claimants as a share of residents aged 16-64 for a month, pooled by
   group (Wilson 95% intervals), from the Nomis claimant count (NM_162_1) by LSOA. Offline runs
   use the local cache; when the month is not cached the table is empty and ``status`` says how
-  to fetch it. The 2020 research compared May/June 2020 (10.6% LBN vs 6.5% England).
+  to fetch it. The published May/June 2020 rates come from the edition (``editions/``).
 * :func:`claimant_london` — the same from the mirror's London-only LSOA file (Oct 2019, Oct 2020).
 * :func:`furlough_by_share` — HMRC CJRS take-up for constituencies and local authorities grouped
   by the share of their residents living in left-behind wards.
@@ -11,12 +11,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from leftbehind.analysis.stats import newcombe_difference, wilson
 
-PUBLISHED_CLAIMANTS = {"left_behind": 10.6, "england": 6.5}
+if TYPE_CHECKING:
+    from leftbehind.context import RunContext
+
 BANDS = [
     (-np.inf, 0.0, "no left-behind residents"),
     (0.0, 0.10, "under 10% in left-behind wards"),
@@ -82,9 +86,17 @@ def _by_ward(lsoa_values: pd.DataFrame, shares: pd.DataFrame, col: str) -> pd.Se
 
 
 def claimant_rates(
-    month: str, wards: pd.DataFrame, shares: pd.DataFrame, data=None, client=None, population: str = "mid2019"
+    month: str,
+    wards: pd.DataFrame,
+    shares: pd.DataFrame,
+    *,
+    ctx: RunContext,
+    client=None,
+    population: str = "mid2019",
+    published: dict[str, float] | None = None,
 ) -> tuple[pd.DataFrame, dict]:
-    """Claimant rate by group for ``month``; (table, status)."""
+    """Claimant rate by group for ``month``; (table, status). ``published``: group -> the published
+    rate for that month (from the edition), shown beside ours."""
     from leftbehind.data.nomis import NomisClient, NomisError
     from leftbehind.geography.population import lsoa_population
 
@@ -98,7 +110,7 @@ def claimant_rates(
             "message": exc.message,
             "how_to_fetch": f"leftbehind claimants fetch --month {month}",
         }
-    pop = lsoa_population(population, data)[["lsoa11cd", "pop_working_age"]]
+    pop = lsoa_population(population, ctx=ctx)[["lsoa11cd", "pop_working_age"]]
     lv = pop.merge(
         cc.rename(columns={"geography_code": "lsoa11cd"})[["lsoa11cd", "claimants"]], on="lsoa11cd", how="left"
     )
@@ -114,16 +126,15 @@ def claimant_rates(
         f"Claimant count, {month}",
         "% of residents aged 16-64",
         f"ONS Nomis NM_162_1 claimant count {month}; ONS {population} population 16-64",
-        PUBLISHED_CLAIMANTS if month in ("2020-05", "2020-06") else None,
+        published,
     )
     return table, {"available": True, "month": month, "lsoas_without_count": missing, "source": cc.attrs["source"]}
 
 
-def claimant_london(wards: pd.DataFrame, shares: pd.DataFrame, data=None) -> pd.DataFrame:
+def claimant_london(wards: pd.DataFrame, shares: pd.DataFrame, *, ctx: RunContext) -> pd.DataFrame:
     """Claimant rates in London by group, October 2019 and October 2020 (mirror file, London only)."""
-    from leftbehind.data import load
 
-    cc = load("claimant_count_london_lsoa11", data)
+    cc = ctx.load("claimant_count_london_lsoa11")
     groups = wards.set_index("ward_code")["group"]
     sh = shares[shares["lsoa11cd"].isin(set(cc["lsoa11cd"]))]
     n = _by_ward(cc, sh, "pop_16_64")
@@ -149,20 +160,19 @@ def _band(share: pd.Series) -> pd.Series:
     return out
 
 
-def furlough_by_share(constituencies: pd.DataFrame, lad_breakdown: pd.DataFrame, data=None) -> pd.DataFrame:
+def furlough_by_share(constituencies: pd.DataFrame, lad_breakdown: pd.DataFrame, *, ctx: RunContext) -> pd.DataFrame:
     """Pooled furlough take-up (furloughed / eligible employments) by left-behind-share band, for
     constituencies (HMRC 2021 release) and local authorities (HMRC August 2020 release, to 30 June 2020)."""
-    from leftbehind.data import load
     from leftbehind.geography.lookups import current_lad
 
     rows = []
-    pc = load("cjrs_pcon_2021", data).merge(constituencies[["pcon_code", "lbn_share"]], on="pcon_code")
-    la = load("cjrs_la_august2020", data)
+    pc = ctx.load("cjrs_pcon_2021").merge(constituencies[["pcon_code", "lbn_share"]], on="pcon_code")
+    la = ctx.load("cjrs_la_august2020")
     la = la[la["area_code"].str.match(r"^E0[6-9]\d{6}$")]
     # Westminster and City of London, Cornwall and Isles of Scilly carry the same combined figures
     la = la.assign(area_code=la["area_code"].replace({"E09000001": "E09000033", "E06000053": "E06000052"}))
     la = la.drop_duplicates("area_code")
-    la = la.assign(lad24cd=current_lad(la["area_code"], data)["lad24cd"].to_numpy())
+    la = la.assign(lad24cd=current_lad(la["area_code"], ctx=ctx)["lad24cd"].to_numpy())
     la = la.groupby("lad24cd", as_index=False)[["furloughed", "eligible"]].sum()
     b = lad_breakdown.rename(columns={"area_code": "lad24cd"})
     la = la.merge(b[["lad24cd", "population_left_behind", "population_total"]], on="lad24cd", how="inner")

@@ -19,11 +19,15 @@ and where the 2020 research published a figure, the published value and our diff
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from leftbehind.analysis.stats import bootstrap_ratios, newcombe_difference, percentile_interval, wilson
+
+if TYPE_CHECKING:
+    from leftbehind.context import RunContext
 
 SRC8 = "IoD2019 File 8 (MHCLG), File 6 mid-2015 population"
 POOLED = [
@@ -110,38 +114,25 @@ JOBS = [
 ]
 JOBS_SOURCE = "OCSI jobs in at-risk sectors by MSOA (BRES 2018), licence unclear; File 6 population weights"
 
-#: figures published by Local Trust / OCSI (2020), METHOD.md §5: (indicator, group) -> value (%)
-PUBLISHED = {
-    ("income_deprived", "left_behind"): 26.7,
-    ("income_deprived", "other_deprived"): 25.9,
-    ("children_income_deprived", "left_behind"): 34.0,
-    ("children_income_deprived", "england"): 17.1,
-}
-PUBLISHED_SOURCE = "Local Trust / OCSI, 'left behind' neighbourhoods research (2020)"
-NOTES = {
-    ("children_income_deprived", "england"): "File 8 suppresses IDACI numerators below 10 (4,553 LSOAs, counted "
-    "as 0 here), so our England rate is a little low; the published figure is the IoD's national rate",
-}
 GROUPS_OUT = ("left_behind", "other_deprived", "rest", "england")
 
 
-def lsoa_indicators(data=None) -> pd.DataFrame:
+def lsoa_indicators(ctx: RunContext) -> pd.DataFrame:
     """One row per English LSOA 2011: File 6 denominators, File 8 indicators, jobs at risk
     (the LSOA's MSOA rate) and ``rural_people`` (the population if the LSOA is rural, else 0)."""
-    from leftbehind.data import load
 
-    f6 = load("imd2019_file6", data)[["lsoa11cd", "pop_total", "pop_working_age", "pop_0_15", "pop_60_plus"]]
-    f8 = load("imd2019_file8", data)
+    f6 = ctx.load("imd2019_file6")[["lsoa11cd", "pop_total", "pop_working_age", "pop_0_15", "pop_60_plus"]]
+    f8 = ctx.load("imd2019_file8")
     t = f6.merge(f8, on="lsoa11cd", how="left", validate="one_to_one")
-    msoa = load("lookup_oa11_lsoa11", data)[["lsoa11cd", "msoa11cd"]].drop_duplicates("lsoa11cd")
-    jobs = load("jobs_at_risk_msoa11", data)
+    msoa = ctx.load("lookup_oa11_lsoa11")[["lsoa11cd", "msoa11cd"]].drop_duplicates("lsoa11cd")
+    jobs = ctx.load("jobs_at_risk_msoa11")
     jobs = jobs.assign(
         jobs_at_risk_total=jobs[["jobs_arts_recreation_rate", "jobs_hospitality_rate", "jobs_retail_rate"]].sum(axis=1)
     )
     t = t.merge(msoa, on="lsoa11cd", how="left").merge(
         jobs[["msoa11cd", *(k for k, _ in JOBS)]], on="msoa11cd", how="left"
     )
-    ruc = load("ruc11_lsoa11", data)[["lsoa11cd", "urban_rural"]]
+    ruc = ctx.load("ruc11_lsoa11")[["lsoa11cd", "urban_rural"]]
     t = t.merge(ruc, on="lsoa11cd", how="left")
     t["rural_people"] = np.where(t["urban_rural"].eq("Rural"), t["pop_total"], 0.0)
     for num, _den in ((p[2], p[3]) for p in POOLED):
@@ -206,11 +197,13 @@ def outcomes(
     replicates: int = 1000,
     seed: int = 20200901,
     sums: WardSums | None = None,
+    published: dict[tuple[str, str], tuple[float, str, str]] | None = None,
 ) -> pd.DataFrame:
     """Outcome table (long): see the module docstring.
 
     ``shares``: ``lsoa11cd, wd17cd, share``; ``ward_groups``: group by ward code (wards not in
-    it count for England only); ``lsoa``: :func:`lsoa_indicators`.
+    it count for England only); ``lsoa``: :func:`lsoa_indicators`; ``published``: (indicator,
+    group) -> (published value, source, note) from the edition (``editions/research2020.yaml``).
     """
     sums = ward_sums(shares, lsoa) if sums is None else sums
     grp = pd.Series(ward_groups).reindex(sums.wards).to_numpy()
@@ -300,11 +293,11 @@ def outcomes(
             )
         )
     out = pd.DataFrame(rows)
-    pub = [PUBLISHED.get((i, g), np.nan) for i, g in zip(out["indicator"], out["group"], strict=True)]
-    out["published"] = pub
-    out["published_source"] = np.where(np.isnan(pub), "", PUBLISHED_SOURCE)
+    pub = [(published or {}).get(k, (np.nan, "", "")) for k in zip(out["indicator"], out["group"], strict=True)]
+    out["published"] = [p[0] for p in pub]
+    out["published_source"] = [p[1] for p in pub]
     out["difference_from_published"] = out["estimate"] - out["published"]
-    out["note"] = [NOTES.get((i, g), "") for i, g in zip(out["indicator"], out["group"], strict=True)]
+    out["note"] = [p[2] for p in pub]
     return out
 
 

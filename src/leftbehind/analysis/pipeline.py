@@ -1,26 +1,51 @@
-"""The main job: from the data mirror to every table of ``leftbehind run``.
+"""The main job as declared steps: from the data mirror to every table of ``leftbehind run``.
 
-:func:`run_pipeline` returns a :class:`Results` (tables and a summary); writing them is
-:mod:`leftbehind.report.tables`' job. Steps: rebuild and check the shipped indices; ward IMD
-for the CNI wards (route, population base, measure); classify; diagnostics against the
-published list; outcomes by group; breakdowns by region, local authority and constituency;
-published figures beside ours.
+Each :class:`Step` names the catalogue datasets it reads (:attr:`Step.inputs`, a function of the
+run options), the output tables it produces (names in the output-table registry,
+``report/outputs.yaml``) and when it runs. :func:`run_pipeline` runs the steps in order on a
+:class:`RunState` and returns typed :class:`~leftbehind.analysis.results.Results`; writing
+them is :mod:`leftbehind.report.tables`' job. :func:`declared_inputs` is what the CLI reads ahead
+in a worker thread while the first steps run.
+
+The steps of the 2020 research edition run in every run; those of the current edition run
+with ``--edition 2025``. The editions themselves (units, indices, published figures) are data:
+:mod:`leftbehind.editions`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
 
 from leftbehind import __version__
 from leftbehind.analysis.breakdowns import breakdown, constituency_breakdown
 from leftbehind.analysis.leftbehind import GROUPS, classify, diagnostics
 from leftbehind.analysis.outcomes import lsoa_indicators, outcomes, ward_sums, ward_values
-from leftbehind.analysis.regions import NORTH_MIDLANDS_WALES
+from leftbehind.analysis.results import (
+    ClaimantStatus,
+    CurrentSummary,
+    CutOff,
+    Diagnostics,
+    EconomySummary,
+    GroupCount,
+    IndexBuild,
+    IndexSummary,
+    InputRecord,
+    LadCounts,
+    PoliticsSummary,
+    PublishedCheck,
+    Results,
+    RunSummary,
+    Transitions,
+)
+from leftbehind.editions import Edition, edition
+
+if TYPE_CHECKING:
+    from leftbehind.context import RunContext
 
 WARD_COLUMNS = [
     "ward_code",
@@ -38,70 +63,130 @@ WARD_COLUMNS = [
     "imd_rank",
     "group",
 ]
-#: published checks (Local Trust / OCSI 2020; METHOD.md §5): what, value, unit
-PUBLISHED_2020 = {
-    "left-behind wards": (225, "wards"),
-    "left-behind wards, North East": (56, "wards"),
-    "left-behind wards, North West": (54, "wards"),
-    "left-behind wards, Yorkshire and The Humber": (28, "wards"),
-    "left-behind wards, North (NE + NW + Y&H)": (138, "wards"),
-    "residents of left-behind wards": (2_400_000, "people (about)"),
-    "local authorities with a left-behind ward": (82, "local authorities"),
-    "left-behind wards, County Durham": (16, "wards"),
-    "left-behind wards, Birmingham": (9, "wards"),
-}
-PUBLISHED_2019 = {"left-behind wards": (206, "wards")}
+CUT_OFF_RULE = (
+    "rank <= floor(threshold x number of CNI wards), on the CNI rank and on the ward-IMD rank; "
+    "rank 1 = most deprived; equal values share the lower rank"
+)
 
-
-class Options(BaseModel):
-    """Options of a run (all recorded in summary.json)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    imd: Literal["2019", "2015"] = "2019"
-    population: Literal["mid2015", "mid2019", "mid2020", "census2011"] = "census2011"
-    ward_imd: Literal["pop_mean", "mean", "avg_rank", "proportion", "extent", "local_concentration"] = "pop_mean"
-    threshold: float = Field(0.10, gt=0, lt=1)
-    lookup: Literal["oa", "best_fit"] = "oa"
-    residents: Literal["mid2019", "mid2020", "mid2015", "census2011"] = "mid2019"
-    replicates: int = Field(1000, ge=100, le=100_000)
-    indices: bool = True
-    claimant_month: str = Field("2020-05", pattern=r"^(19|20)\d\d-(0[1-9]|1[0-2])$")
-    edition: Literal["2020", "2025"] = "2020"
-    red_wall_2017: str = "Lab"
-    red_wall_2019: str = "Con"
-    red_wall_regions: tuple[str, ...] = NORTH_MIDLANDS_WALES
+# ---------------------------------------------------------------- the state steps work on
 
 
 @dataclass
-class Results:
-    options: Options
+class RunState:
+    """What the steps read and write: the context, the options, the editions, intermediate frames."""
+
+    ctx: RunContext
+    opts: Any  # RunOptions
+    research: Edition
+    current: Edition | None
+    results: Results
+    wards: pd.DataFrame | None = None
+    shares: pd.DataFrame | None = None
+    metrics: Diagnostics | None = None
+    outcome: pd.DataFrame | None = None
+    lad: pd.DataFrame | None = None
+    constituencies: pd.DataFrame | None = None
+    politics: PoliticsSummary | None = None
+    claimants: ClaimantStatus | None = None
+    current_table: pd.DataFrame | None = None
+    current_summary: CurrentSummary | None = None
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-    summary: dict = field(default_factory=dict)
-    fits: list = field(default_factory=list)  # (spec, built, fit, resolved) of the rebuilt indices
+
+    def put(self, name: str, table: pd.DataFrame) -> None:
+        self.tables[name] = table
 
 
-def _step(progress: Callable[[str], None] | None, what: str) -> None:
-    if progress is not None:
-        progress(what)
+@dataclass(frozen=True)
+class Step:
+    """One step: ``run(state)``, reading ``inputs(options)`` and producing ``produces``."""
+
+    name: str
+    label: str
+    inputs: Callable[[Any], tuple[str, ...]]
+    produces: tuple[str, ...]
+    run: Callable[[RunState], None]
+    when: Callable[[Any], bool] = lambda opts: True
 
 
-def build_wards(opts: Options, data=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+# ---------------------------------------------------------------- population datasets
+
+
+def _population_inputs(base: str) -> tuple[str, ...]:
+    from leftbehind.geography.population import BASES
+
+    geo, dataset, _ = BASES[base]
+    return (dataset, "lookup_oa11_wd17_derived") if base == "census2011" else (dataset,)
+
+
+def _index_sources(opts) -> tuple[str, ...]:
+    from leftbehind.indices.spec import load_spec
+
+    if opts.skip_indices:
+        return ()
+    out: list[str] = []
+    for name in _main_job_specs():
+        s = load_spec(name)
+        out += [s.source] + ([s.check.dataset] if s.check and s.check.dataset else [])
+    return tuple(dict.fromkeys(out))
+
+
+def _main_job_specs() -> list[str]:
+    from leftbehind.indices.spec import load_spec, shipped_specs
+
+    return [n for n in shipped_specs() if load_spec(n).main_job]
+
+
+def _imd_inputs(imd: str) -> tuple[str, ...]:
+    return ("imd2019_file2",) if imd == "2019" else ("imd2015_scores",)
+
+
+# ---------------------------------------------------------------- 2020 research edition
+
+
+def step_indices(st: RunState) -> None:
+    from leftbehind.indices.build import build_spec
+
+    for name in _main_job_specs():
+        spec, built, fit = build_spec(name, ctx=st.ctx)
+        st.results.fits.append(IndexBuild(spec, built, fit, st.ctx.resolve(spec.source, record=False)))
+    st.put(
+        "index_fits",
+        pd.DataFrame(
+            [
+                {
+                    "index": b.spec.name,
+                    "edition": b.spec.edition,
+                    "geography": b.spec.geography,
+                    "areas": len(b.built),
+                    "passed": b.fit.passed,
+                    **dict(b.fit.figures.items()),
+                }
+                for b in st.results.fits
+            ]
+        ),
+    )
+
+
+def step_wards(st: RunState) -> None:
+    st.wards, st.shares = build_wards(st.opts, st.research, ctx=st.ctx)
+    st.put("wards", st.wards)
+
+
+def build_wards(opts, research: Edition, *, ctx: RunContext) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The classified ward table (``WARD_COLUMNS`` then extras) and the LSOA→ward shares."""
-    from leftbehind.data import load
     from leftbehind.geography.lookups import current_lad, lad_to_region
     from leftbehind.geography.population import lsoa_population
     from leftbehind.geography.wards import lsoa_ward_shares, ward_imd
 
-    index = f"imd{opts.imd}"
-    cni = load("cni2019_wards", data)
-    w = ward_imd(index, opts.population, data, route=opts.lookup, measure=opts.ward_imd)
-    shares = lsoa_ward_shares(opts.lookup, data)
-    res = lsoa_population(opts.residents, data)[["lsoa11cd", "pop_total"]]
+    pairing = research.pairing(opts.imd)
+    cni = ctx.load(research.cni.dataset)
+    w = ward_imd(pairing.imd_index, opts.population, ctx=ctx, route=opts.lookup, measure=opts.ward_imd)
+    shares = lsoa_ward_shares(opts.lookup, ctx=ctx)
+    res = lsoa_population(opts.residents, ctx=ctx)[["lsoa11cd", "pop_total"]]
     sp = shares.merge(res, on="lsoa11cd", how="left")
     ward_pop = (sp["share"] * sp["pop_total"]).groupby(sp["wd17cd"]).sum()
-    cur = current_lad(cni["lad19cd"], data)
-    reg = lad_to_region(data).set_index("lad24cd")
+    cur = current_lad(cni["lad19cd"], ctx=ctx)
+    reg = lad_to_region(ctx).set_index("lad24cd")
     t = pd.DataFrame(
         {
             "ward_code": cni["wd17cd"].to_numpy(),
@@ -122,6 +207,8 @@ def build_wards(opts: Options, data=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     t["imd_rank"] = pd.array(wi.loc[t["ward_code"], "imd_rank"].to_numpy(), dtype="Int64")
     t = classify(t, opts.threshold, n=len(cni))
     k = t.attrs["cutoff"]
+    from leftbehind.geography.wards import WARD_MEASURES
+
     extra = pd.DataFrame(
         {
             "lad_code_published": cni["lad19cd"].to_numpy(),
@@ -130,7 +217,7 @@ def build_wards(opts: Options, data=None) -> tuple[pd.DataFrame, pd.DataFrame]:
             "connectedness_score": cni["connectedness_score"].to_numpy(),
             "engaged_community_score": cni["engaged_community_score"].to_numpy(),
             "imd_decile": pd.array(
-                wi.loc[t["ward_code"], f"decile_{_measure_col(opts.ward_imd)}"].to_numpy(), dtype="Int64"
+                wi.loc[t["ward_code"], f"decile_{WARD_MEASURES[opts.ward_imd]}"].to_numpy(), dtype="Int64"
             ),
             "cni_top": t["cni_top"].to_numpy(),
             "imd_top": t["imd_top"].to_numpy(),
@@ -146,174 +233,46 @@ def build_wards(opts: Options, data=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     return out, shares
 
 
-def _measure_col(measure: str) -> str:
-    from leftbehind.geography.wards import WARD_MEASURES
-
-    return WARD_MEASURES[measure]
-
-
-def group_summary(wards: pd.DataFrame) -> dict:
-    g = wards.groupby("group")
-    counts = g.size().reindex(list(GROUPS), fill_value=0)
-    pops = g["population"].sum().reindex(list(GROUPS), fill_value=0.0)
-    return {grp: {"wards": int(counts[grp]), "population": round(float(pops[grp]))} for grp in GROUPS}
+def step_diagnostics(st: RunState) -> None:
+    lst = st.research.pairing(st.opts.imd).list
+    diag, metrics = diagnostics(st.wards, st.wards.set_index("ward_code")[_published_flag(lst.column)])
+    st.metrics = Diagnostics(**metrics)
+    st.put("diagnostics", diag)
 
 
-def published_checks(opts: Options, wards: pd.DataFrame, outcome: pd.DataFrame) -> pd.DataFrame:
-    lb = wards[wards["group"] == "left_behind"]
-    by_region = lb["region_name"].value_counts()
-    by_lad = lb["lad_name"].value_counts()
-    ours = {
-        "left-behind wards": len(lb),
-        "left-behind wards, North East": int(by_region.get("North East", 0)),
-        "left-behind wards, North West": int(by_region.get("North West", 0)),
-        "left-behind wards, Yorkshire and The Humber": int(by_region.get("Yorkshire and The Humber", 0)),
-        "left-behind wards, North (NE + NW + Y&H)": int(
-            by_region.reindex(["North East", "North West", "Yorkshire and The Humber"]).fillna(0).sum()
-        ),
-        "residents of left-behind wards": round(float(lb["population"].sum())),
-        "local authorities with a left-behind ward": int(lb["lad_code"].nunique()),
-        "left-behind wards, County Durham": int(by_lad.get("County Durham", 0)),
-        "left-behind wards, Birmingham": int(by_lad.get("Birmingham", 0)),
+def _published_flag(column: str) -> str:
+    # the CNI file's published-list column, as carried into the ward table
+    return {"left_behind_2020": "left_behind_published_2020"}[column]
+
+
+def step_outcomes(st: RunState) -> None:
+    sums = ward_sums(st.shares, lsoa_indicators(st.ctx))
+    published = {
+        (r.indicator, r.group): r for r in st.research.pairing(st.opts.imd).rates if r.indicator != "claimant_count"
     }
-    published = PUBLISHED_2020 if opts.imd == "2019" else PUBLISHED_2019
-    rows = []
-    source = (
-        "Local Trust / OCSI (2020 update, IMD 2019)" if opts.imd == "2019" else "Local Trust / OCSI (2019, IMD 2015)"
+    st.outcome = outcomes(
+        st.shares,
+        st.wards.set_index("ward_code")["group"],
+        None,
+        replicates=st.opts.replicates,
+        sums=sums,
+        published={k: (r.value, st.research.cite(r.source), r.note) for k, r in published.items()},
     )
-    for what, (value, unit) in published.items():
-        rows.append(
-            {
-                "check": what,
-                "ours": float(ours[what]),
-                "published": float(value),
-                "difference": float(ours[what]) - value,
-                "unit": unit,
-                "source": source,
-            }
-        )
-    if opts.imd == "2019":
-        sel = outcome[outcome["published"].notna()]
-        for r in sel.itertuples():
-            rows.append(
-                {
-                    "check": f"{r.label} ({r.group})",
-                    "ours": r.estimate,
-                    "published": r.published,
-                    "difference": r.difference_from_published,
-                    "unit": r.unit,
-                    "source": r.published_source,
-                }
-            )
-    return pd.DataFrame(rows)
+    vals = ward_values(sums)
+    st.put("outcomes", st.outcome)
+    st.put("ward_indicators", vals[vals["ward_code"].isin(st.wards["ward_code"])].reset_index(drop=True))
 
 
-def run_pipeline(opts: Options, data=None, progress: Callable[[str], None] | None = None) -> Results:
-    from leftbehind.data import used_inputs
+def step_breakdowns(st: RunState) -> None:
     from leftbehind.geography.lookups import piece_shares
 
-    used_inputs(reset=True)
-    results = Results(opts)
-    if opts.indices:
-        from leftbehind.indices.spec import load_spec, shipped_specs
-
-        for name in (n for n in shipped_specs() if load_spec(n).main_job):
-            _step(progress, f"rebuilding {name}")
-            results.fits.append(_build_index(name, data))
-    _step(progress, f"ward IMD {opts.imd} ({opts.lookup} route, {opts.population} weights) and groups")
-    wards, shares = build_wards(opts, data)
-    diag, metrics = None, None
-    if opts.imd == "2019":
-        diag, metrics = diagnostics(wards, wards.set_index("ward_code")["left_behind_published_2020"])
-    _step(progress, "outcomes by group")
-    sums = ward_sums(shares, lsoa_indicators(data))
-    outcome = outcomes(shares, wards.set_index("ward_code")["group"], None, replicates=opts.replicates, sums=sums)
-    ward_vals = ward_values(sums)
-    ward_vals = ward_vals[ward_vals["ward_code"].isin(wards["ward_code"])].reset_index(drop=True)
-    _step(progress, "breakdowns")
-    region = breakdown(wards, "region_code", "region_name")
-    lad = breakdown(wards, "lad_code", "lad_name")
-    pcon = constituency_breakdown(wards, piece_shares("wd17", data=data))
-    _step(progress, "politics and economy")
-    politics, economy = politics_and_economy(opts, wards, shares, lad, data)
-    checks = published_checks(opts, wards, outcome)
-    results.tables = {
-        "wards": wards,
-        "outcomes": outcome,
-        "breakdown_region": region,
-        "breakdown_lad": lad,
-        "breakdown_constituency": pcon,
-        "published_checks": checks,
-        "ward_indicators": ward_vals,
-    }
-    if opts.edition == "2025":
-        from leftbehind.analysis.current import current_picture
-
-        _step(progress, "current picture: CNI 2023 x IMD 2025 (LSOA 2021) and change since 2020")
-        current = current_picture(data, opts.threshold, wards, replicates=opts.replicates)
-        results.tables.update(current["tables"])
-    results.tables.update(politics["tables"])
-    results.tables.update(economy["tables"])
-    if diag is not None:
-        results.tables["diagnostics"] = diag
-    if results.fits:
-        results.tables["index_fits"] = pd.DataFrame(
-            [
-                {
-                    "index": s.name,
-                    "edition": s.edition,
-                    "geography": s.geography,
-                    "areas": len(b),
-                    "passed": f.passed,
-                    **{k: v for k, v in f.figures.items()},
-                }
-                for s, b, f, _ in results.fits
-            ]
-        )
-    results.summary = {
-        "leftbehind_version": __version__,
-        "options": opts.model_dump(),
-        "cut_off": {
-            "rule": "rank <= floor(threshold x number of CNI wards), on the CNI rank and on the ward-IMD rank; "
-            "rank 1 = most deprived; equal values share the lower rank",
-            "wards": int(wards.attrs["n_wards"]),
-            "cutoff_rank": int(wards.attrs["cutoff"]),
-        },
-        "groups": group_summary(wards),
-        "by_region": {
-            r["area_name"]: {
-                g: {"wards": int(r[f"wards_{g}"]), "population": round(r[f"population_{g}"])} for g in GROUPS
-            }
-            for r in region.to_dict("records")
-        },
-        "by_lad": {
-            r["area_code"]: {
-                "name": r["area_name"],
-                **{g: {"wards": int(r[f"wards_{g}"]), "population": round(r[f"population_{g}"])} for g in GROUPS},
-            }
-            for r in lad.to_dict("records")
-        },
-        "diagnostics": metrics,
-        "politics": politics["summary"],
-        "economy": economy["summary"],
-        "current": current["summary"] if opts.edition == "2025" else None,
-        "published_checks": checks.to_dict("records"),
-        "indices": {s.name: {"edition": s.edition, "areas": len(b), "fit": f.as_dict()} for s, b, f, _ in results.fits},
-        "inputs": [used_inputs()[k] for k in sorted(used_inputs())],
-        "citations": sorted(
-            {
-                "Community Needs Index, OCSI for Local Trust (2019): not open data, used with attribution",
-                "English Indices of Deprivation 2019 (MHCLG), Open Government Licence v3.0",
-                "ONS geography and population data, Open Government Licence v3.0",
-            }
-        ),
-    }
-    return results
+    st.put("breakdown_region", breakdown(st.wards, "region_code", "region_name"))
+    st.lad = breakdown(st.wards, "lad_code", "lad_name")
+    st.put("breakdown_lad", st.lad)
+    st.put("breakdown_constituency", constituency_breakdown(st.wards, piece_shares("wd17", ctx=st.ctx)))
 
 
-def politics_and_economy(opts: Options, wards: pd.DataFrame, shares: pd.DataFrame, lad: pd.DataFrame, data=None):
-    """The constituency table, correlations with the Leave vote, the red wall; claimant count, furlough."""
-    from leftbehind.analysis.economy import claimant_london, claimant_rates, furlough_by_share
+def step_politics(st: RunState) -> None:
     from leftbehind.analysis.politics import (
         RedWallRule,
         constituency_table,
@@ -324,8 +283,9 @@ def politics_and_economy(opts: Options, wards: pd.DataFrame, shares: pd.DataFram
     )
     from leftbehind.geography.lookups import piece_shares
 
-    rule = RedWallRule(party_2017=opts.red_wall_2017, party_2019=opts.red_wall_2019, regions=opts.red_wall_regions)
-    pcon = constituency_table(wards, piece_shares("wd17", data=data), rule, data)
+    opts, wards, ctx = st.opts, st.wards, st.ctx
+    rule = RedWallRule(party_2017=opts.red_wall[0], party_2019=opts.red_wall[1], regions=opts.red_wall_regions)
+    pcon = constituency_table(wards, piece_shares("wd17", ctx=ctx), rule, ctx=ctx)
     w = wards[wards["imd_score"].notna()]
     lad_means = pd.DataFrame(
         {
@@ -335,10 +295,11 @@ def politics_and_economy(opts: Options, wards: pd.DataFrame, shares: pd.DataFram
             / w.groupby("lad_code")["population"].sum(),
         }
     )
-    lt = lad.rename(columns={"area_code": "lad_code", "area_name": "lad_name"})
-    lt = lt.assign(lbn_share=lt["population_left_behind"] / lt["population_total"])
+    lt = st.lad.rename(columns={"area_code": "lad_code", "area_name": "lad_name"})
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lt = lt.assign(lbn_share=lt["population_left_behind"] / lt["population_total"])
     lt = lt.merge(lad_means, left_on="lad_code", right_index=True, how="left")
-    lt = lt.merge(lad_leave(data).rename(columns={"lad24cd": "lad_code"}), on="lad_code", how="left")
+    lt = lt.merge(lad_leave(ctx).rename(columns={"lad24cd": "lad_code"}), on="lad_code", how="left")
     lad_table = lt[
         [
             "lad_code",
@@ -355,47 +316,367 @@ def politics_and_economy(opts: Options, wards: pd.DataFrame, shares: pd.DataFram
             "counting_areas",
         ]
     ]
+    xs = ["lbn_share", "cni_score_mean", "imd_score_mean"]
     corr = pd.concat(
         [
-            correlations(pcon, "leave_share_est", ["lbn_share", "cni_score_mean", "imd_score_mean"], "constituency"),
-            correlations(
-                lad_table, "leave_share", ["lbn_share", "cni_score_mean", "imd_score_mean"], "local authority"
-            ),
+            correlations(pcon, "leave_share_est", xs, "constituency"),
+            correlations(lad_table, "leave_share", xs, "local authority"),
         ],
         ignore_index=True,
     )
-    uk = election_results(data)
+    uk = election_results(ctx)
     rw = pcon["red_wall"]
-    politics = {
-        "tables": {"constituencies": pcon, "politics_correlations": corr, "politics_lad": lad_table},
-        "summary": {
-            "red_wall_rule": rule.describe(),
-            "red_wall_seats_uk": int(red_wall(uk, rule).sum()),
-            "red_wall_seats_england": int(rw.sum()),
-            "lbn_wards_in_red_wall_seats": int(pcon.loc[rw, "lbn_wards"].sum()),
-            "lbn_residents_in_red_wall_seats": round(float(pcon.loc[rw, "lbn_population"].sum())),
-            "lbn_wards_in_other_seats": int(pcon.loc[~rw, "lbn_wards"].sum()),
-            "lbn_residents_in_other_seats": round(float(pcon.loc[~rw, "lbn_population"].sum())),
-            "constituencies": len(pcon),
-            "leave_source": "Hanretty (2017) constituency estimates ('Figure to use'); Electoral Commission results "
-            "by counting area for local authorities",
-        },
+    st.constituencies = pcon
+    st.put("constituencies", pcon)
+    st.put("politics_correlations", corr)
+    st.put("politics_lad", lad_table)
+    st.politics = PoliticsSummary(
+        red_wall_rule=rule.describe(),
+        red_wall_seats_uk=int(red_wall(uk, rule).sum()),
+        red_wall_seats_england=int(rw.sum()),
+        lbn_wards_in_red_wall_seats=int(pcon.loc[rw, "lbn_wards"].sum()),
+        lbn_residents_in_red_wall_seats=round(float(pcon.loc[rw, "lbn_population"].sum())),
+        lbn_wards_in_other_seats=int(pcon.loc[~rw, "lbn_wards"].sum()),
+        lbn_residents_in_other_seats=round(float(pcon.loc[~rw, "lbn_population"].sum())),
+        constituencies=len(pcon),
+        leave_source="Hanretty (2017) constituency estimates ('Figure to use'); Electoral Commission results "
+        "by counting area for local authorities",
+    )
+
+
+def step_economy(st: RunState) -> None:
+    from leftbehind.analysis.economy import claimant_london, claimant_rates, furlough_by_share
+
+    month = st.opts.month
+    published = {
+        r.group: r.value
+        for r in st.research.pairing(st.opts.imd).rates
+        if r.indicator == "claimant_count" and month in (r.months or ())
     }
-    claim, status = claimant_rates(opts.claimant_month, wards, shares, data)
-    london = claimant_london(wards, shares, data)
-    furlough = furlough_by_share(pcon, lad, data)
-    economy = {
-        "tables": {"economy_claimants_london": london, "economy_furlough": furlough},
-        "summary": {"claimant_count": status},
-    }
+    claim, status = claimant_rates(month, st.wards, st.shares, ctx=st.ctx, published=published or None)
+    st.claimants = ClaimantStatus(**status)
     if len(claim):
-        economy["tables"]["economy_claimants"] = claim
-    return politics, economy
+        st.put("economy_claimants", claim)
+    st.put("economy_claimants_london", claimant_london(st.wards, st.shares, ctx=st.ctx))
+    st.put("economy_furlough", furlough_by_share(st.constituencies, st.lad, ctx=st.ctx))
 
 
-def _build_index(name: str, data):
-    from leftbehind.data.sources import resolve
-    from leftbehind.indices.build import build_spec
+def published_checks(research: Edition, imd: str, wards: pd.DataFrame, outcome: pd.DataFrame) -> pd.DataFrame:
+    """Our counts beside every published count of the pairing, then the published rates."""
+    pairing = research.pairing(imd)
+    lb = wards[wards["group"] == "left_behind"]
+    by_region = lb["region_name"].value_counts()
+    by_lad = lb["lad_name"].value_counts()
+    rows = []
+    for c in pairing.published:
+        note = ""
+        if c.region:
+            ours = int(by_region.get(c.region, 0))
+        elif c.regions:
+            ours = int(by_region.reindex(list(c.regions)).fillna(0).sum())
+        elif c.lad:
+            ours = int(by_lad.get(c.lad, 0))
+        elif c.key == "lbn_residents":
+            ours = round(float(lb["population"].sum()))
+        elif c.key == "lbn_lads":
+            ours = int(lb["lad_code_published"].nunique())  # like with like: the published (2019) LAD codes
+            note = (
+                f"both sides on the published 2019 local-authority codes; on 2024 codes (after the 2019-2023 "
+                f"mergers) ours is {int(lb['lad_code'].nunique())}"
+            )
+        elif c.key == "lbn_wards":
+            ours = len(lb)
+        else:  # pragma: no cover - a new published count needs a rule here
+            raise KeyError(f"no rule to count published figure {c.key!r}")
+        rows.append(
+            {
+                "check": c.check,
+                "ours": float(ours),
+                "published": float(c.value),
+                "difference": float(ours) - c.value,
+                "unit": c.unit,
+                "source": research.cite(c.source),
+                "note": note,
+            }
+        )
+    for r in outcome[outcome["published"].notna()].itertuples():
+        rows.append(
+            {
+                "check": f"{r.label} ({r.group})",
+                "ours": r.estimate,
+                "published": r.published,
+                "difference": r.difference_from_published,
+                "unit": r.unit,
+                "source": r.published_source,
+                "note": r.note,
+            }
+        )
+    return pd.DataFrame(rows)
 
-    spec, built, fit = build_spec(name, data)
-    return spec, built, fit, resolve(spec.source, data)
+
+def step_published_checks(st: RunState) -> None:
+    st.put("published_checks", published_checks(st.research, st.opts.imd, st.wards, st.outcome))
+
+
+# ---------------------------------------------------------------- current edition
+
+
+def step_current_groups(st: RunState) -> None:
+    from leftbehind.analysis.current import area_table
+
+    cur = area_table(st.current, st.opts.threshold, ctx=st.ctx)
+    st.current_table = cur
+    st.put("lsoa21", cur[[*_current_columns(st.current), "population"]])
+    st.put("current_region", breakdown(cur, "region_code", "region_name", unit=st.current.unit.noun))
+    st.put("current_lad", breakdown(cur, "lad_code", "lad_name", unit=st.current.unit.noun))
+    k = int(cur.attrs["cutoff"])
+    st.current_summary = CurrentSummary(
+        edition=st.current.label,
+        cutoff_rank=k,
+        rule=f"{st.current.cni.edition} rank <= {k} and {st.current.imd.edition} rank <= {k} "
+        f"(floor({st.opts.threshold:.2f} x {len(cur):,}))",
+        population_base=st.current.population.label,
+        groups={
+            g: {
+                "lsoas": int((cur["group"] == g).sum()),
+                "population": round(float(cur.loc[cur["group"] == g, "population"].sum())),
+            }
+            for g in GROUPS
+        },
+    )
+
+
+def _current_columns(ed: Edition) -> list[str]:
+    from leftbehind.analysis.current import LSOA21_COLUMNS
+
+    return LSOA21_COLUMNS
+
+
+def step_current_outcomes(st: RunState) -> None:
+    from leftbehind.analysis.current import outcomes_2025
+
+    st.put("current_outcomes", outcomes_2025(st.current_table, st.current, ctx=st.ctx, replicates=st.opts.replicates))
+
+
+def step_current_transitions(st: RunState) -> None:
+    from leftbehind.analysis.current import transition_counts, transitions, ward_layer
+
+    cur_t, w2020 = transitions(st.current_table, st.wards, ctx=st.ctx)
+    st.put(
+        "lsoa21",
+        cur_t[[*_current_columns(st.current), "population", "status_since_2020", "change_code", "wards_2020"]],
+    )
+    st.put("transitions_wards_2020", w2020)
+    st.put("transitions_region", transition_counts(cur_t, w2020, "region_name"))
+    st.put("transitions_lad", transition_counts(cur_t, w2020, "lad_name"))
+    st.put("ward_layer_2025", ward_layer(cur_t, w2020, st.wards))
+    lb = cur_t[cur_t["group"] == "left_behind"]
+    st.current_summary.transitions = Transitions(
+        current_lb_lsoas_persistent=int((lb["status_since_2020"] == "persistent").sum()),
+        current_lb_lsoas_new=int((lb["status_since_2020"] == "new").sum()),
+        wards_2020_still=int((w2020["status_2025"] == "still").sum()),
+        wards_2020_no_longer=int((w2020["status_2025"] == "no_longer").sum()),
+        rule="persistent = traces (LSOA21 -> LSOA11 parents -> ONS best-fit WD17) to a published 2020 "
+        "left-behind ward; a 2020 ward is 'still' if any current left-behind LSOA traces to it",
+    )
+
+
+def _current_inputs(opts) -> tuple[str, ...]:
+    ed = edition("2025")
+    return (
+        ed.cni.dataset,
+        ed.imd.dataset,
+        "lookup_lsoa11_lsoa21",
+        "lookup_lad16_lad24",
+        "lookup_lad19_region19",
+        *_population_inputs(ed.population.base),
+    )
+
+
+def _is_current(opts) -> bool:
+    return opts.edition == "2025"
+
+
+STEPS: tuple[Step, ...] = (
+    Step(
+        "indices",
+        "rebuilding the shipped indices",
+        _index_sources,
+        ("index_fits", "index"),
+        step_indices,
+        when=lambda o: not o.skip_indices,
+    ),
+    Step(
+        "wards",
+        "ward IMD and groups",
+        lambda o: (
+            "cni2019_wards",
+            *_imd_inputs(o.imd),
+            *_population_inputs(o.population),
+            *_population_inputs(o.residents),
+            *(
+                ("lookup_oa11_wd17_derived", "census2011_oa11_residents")
+                if o.lookup == "oa"
+                else ("lookup_lsoa11_wd17",)
+            ),
+            "lookup_lad16_lad24",
+            "lookup_lad19_region19",
+        ),
+        ("wards",),
+        step_wards,
+    ),
+    Step(
+        "diagnostics",
+        "differences from the published list",
+        lambda o: (),
+        ("diagnostics",),
+        step_diagnostics,
+        when=lambda o: edition("2020").pairing(o.imd).list.column is not None,
+    ),
+    Step(
+        "outcomes",
+        "outcomes by group",
+        lambda o: (
+            "imd2019_file6",
+            "imd2019_file8",
+            "lookup_oa11_lsoa11",
+            "jobs_at_risk_msoa11",
+            "ruc11_lsoa11",
+        ),
+        ("outcomes", "ward_indicators"),
+        step_outcomes,
+    ),
+    Step(
+        "breakdowns",
+        "breakdowns by region, local authority and constituency",
+        lambda o: ("lookup_wd17_pcon17", "lookup_lsoa11_wd17", "drkane_lsoa_latlong", *_population_inputs("mid2019")),
+        ("breakdown_region", "breakdown_lad", "breakdown_constituency"),
+        step_breakdowns,
+    ),
+    Step(
+        "politics",
+        "politics: constituencies, the Leave vote, the red wall",
+        lambda o: (
+            "ge2017_results",
+            "ge2019_results",
+            "hanretty_leave_pcon_csv",
+            "pcon19_names",
+            "eu_referendum_results",
+        ),
+        ("constituencies", "politics_correlations", "politics_lad"),
+        step_politics,
+    ),
+    Step(
+        "economy",
+        "economy: claimant count and furlough",
+        lambda o: (
+            "claimant_count_london_lsoa11",
+            "cjrs_pcon_2021",
+            "cjrs_la_august2020",
+            *_population_inputs("mid2019"),
+        ),
+        ("economy_claimants", "economy_claimants_london", "economy_furlough"),
+        step_economy,
+    ),
+    Step(
+        "published_checks", "published figures beside ours", lambda o: (), ("published_checks",), step_published_checks
+    ),
+    Step(
+        "current_groups",
+        "current picture: CNI 2023 x IMD 2025 (LSOA 2021)",
+        _current_inputs,
+        ("lsoa21", "current_region", "current_lad"),
+        step_current_groups,
+        when=_is_current,
+    ),
+    Step(
+        "current_outcomes",
+        "current picture: IoD2025 outcomes by group",
+        lambda o: (edition("2025").outcomes.dataset,),
+        ("current_outcomes",),
+        step_current_outcomes,
+        when=_is_current,
+    ),
+    Step(
+        "current_transitions",
+        "current picture: change since the 2020 list",
+        lambda o: ("lookup_lsoa11_lsoa21", "lookup_lsoa11_wd17"),
+        ("lsoa21", "transitions_wards_2020", "transitions_region", "transitions_lad", "ward_layer_2025"),
+        step_current_transitions,
+        when=_is_current,
+    ),
+)
+
+
+def steps_for(opts) -> list[Step]:
+    return [s for s in STEPS if s.when(opts)]
+
+
+def declared_inputs(opts, after_first: bool = True) -> tuple[str, ...]:
+    """Every dataset the run's steps declare, in step order (those of the first step left out:
+    it is running while a worker thread reads the rest ahead)."""
+    steps = steps_for(opts)
+    return tuple(dict.fromkeys(d for s in steps[1 if after_first else 0 :] for d in s.inputs(opts)))
+
+
+# ---------------------------------------------------------------- the run
+
+
+def group_summary(wards: pd.DataFrame) -> dict[str, GroupCount]:
+    g = wards.groupby("group")
+    counts = g.size().reindex(list(GROUPS), fill_value=0)
+    pops = g["population"].sum().reindex(list(GROUPS), fill_value=0.0)
+    return {grp: GroupCount(wards=int(counts[grp]), population=round(float(pops[grp]))) for grp in GROUPS}
+
+
+def run_pipeline(opts, *, ctx: RunContext, progress: Callable[[str], None] | None = None) -> Results:
+    """Run every step of the run's editions; return typed results (nothing is written)."""
+    research = edition("2020")
+    current = edition(opts.edition) if opts.edition != "2020" else None
+    st = RunState(ctx=ctx, opts=opts, research=research, current=current, results=Results(opts))
+    ctx.forget_provenance()
+    for step in steps_for(opts):
+        if progress is not None:
+            progress(step.label)
+        with ctx.step(step.name):
+            step.run(st)
+    results = st.results
+    results.tables = st.tables
+    results.summary = _summary(st)
+    return results
+
+
+def _summary(st: RunState) -> RunSummary:
+    wards = st.wards
+    region = st.tables["breakdown_region"]
+    fits = st.results.fits
+    citations = sorted({t for e in (st.research, st.current) if e is not None for t in e.citation_texts()})
+    return RunSummary(
+        leftbehind_version=__version__,
+        options=st.opts.model_dump(mode="json"),
+        cut_off=CutOff(rule=CUT_OFF_RULE, wards=int(wards.attrs["n_wards"]), cutoff_rank=int(wards.attrs["cutoff"])),
+        groups=group_summary(wards),
+        by_region={
+            r["area_name"]: {
+                g: GroupCount(wards=int(r[f"wards_{g}"]), population=round(r[f"population_{g}"])) for g in GROUPS
+            }
+            for r in region.to_dict("records")
+        },
+        by_lad={
+            r["area_code"]: LadCounts(
+                name=r["area_name"],
+                **{g: GroupCount(wards=int(r[f"wards_{g}"]), population=round(r[f"population_{g}"])) for g in GROUPS},
+            )
+            for r in st.lad.to_dict("records")
+        },
+        diagnostics=st.metrics,
+        politics=st.politics,
+        economy=EconomySummary(claimant_count=st.claimants),
+        current=st.current_summary,
+        published_checks=[PublishedCheck(**r) for r in st.tables["published_checks"].to_dict("records")],
+        indices={
+            b.spec.name: IndexSummary(edition=b.spec.edition, areas=len(b.built), fit=b.fit.as_dict()) for b in fits
+        },
+        inputs=[InputRecord(**i) for i in st.ctx.inputs()],
+        citations=citations,
+    )

@@ -13,12 +13,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 from scipy import stats
 
-from leftbehind.analysis.regions import NORTH_MIDLANDS_WALES
+from leftbehind.options import NORTH_MIDLANDS_WALES
+
+if TYPE_CHECKING:
+    from leftbehind.context import RunContext
 
 
 class RedWallRule(BaseModel):
@@ -37,12 +42,11 @@ class RedWallRule(BaseModel):
         )
 
 
-def election_results(data=None) -> pd.DataFrame:
+def election_results(ctx: RunContext) -> pd.DataFrame:
     """``pcon_code, pcon_name, region_name, winner_2017, winner_2019`` for all 650 UK seats."""
-    from leftbehind.data import load
 
-    g17 = load("ge2017_results", data)
-    g19 = load("ge2019_results", data)
+    g17 = ctx.load("ge2017_results")
+    g19 = ctx.load("ge2019_results")
     out = g19[["pcon_code", "pcon_name", "region_name", "first_party"]].rename(columns={"first_party": "winner_2019"})
     out = out.merge(
         g17[["pcon_code", "first_party"]].rename(columns={"first_party": "winner_2017"}),
@@ -61,14 +65,15 @@ def red_wall(results: pd.DataFrame, rule: RedWallRule) -> pd.Series:
     )
 
 
-def constituency_table(wards: pd.DataFrame, shares: pd.DataFrame, rule: RedWallRule, data=None) -> pd.DataFrame:
+def constituency_table(
+    wards: pd.DataFrame, shares: pd.DataFrame, rule: RedWallRule, *, ctx: RunContext
+) -> pd.DataFrame:
     """The constituency table (columns as documented in the module), 533 English seats.
 
     ``wards``: the classified ward table; ``shares``: ward→constituency piece shares
     (``wd17cd, pcon_cd, share``). Residents of a split ward are shared by the piece shares; a
     left-behind ward is counted in the constituency of its largest piece.
     """
-    from leftbehind.data import load
 
     s = shares.rename(columns={"wd17cd": "ward_code"})
     w = wards[["ward_code", "group", "population", "cni_score", "imd_score"]]
@@ -86,9 +91,9 @@ def constituency_table(wards: pd.DataFrame, shares: pd.DataFrame, rule: RedWallR
         p = pieces if mask is None else pieces[mask]
         return (p[col] * p["pop"]).groupby(p["pcon_cd"]).sum() / p.groupby("pcon_cd")["pop"].sum()
 
-    leave = load("hanretty_leave_pcon_csv", data).set_index("pcon_code")["leave_share"]
-    res = election_results(data).set_index("pcon_code")
-    codes = load("pcon19_names", data)["pcon19cd"]
+    leave = ctx.load("hanretty_leave_pcon_csv").set_index("pcon_code")["leave_share"]
+    res = election_results(ctx).set_index("pcon_code")
+    codes = ctx.load("pcon19_names")["pcon19cd"]
     out = pd.DataFrame({"pcon_code": codes.to_numpy()})
     out["pcon_name"] = res.reindex(out["pcon_code"])["pcon_name"].to_numpy()
     out["region_name"] = res.reindex(out["pcon_code"])["region_name"].to_numpy()
@@ -105,18 +110,17 @@ def constituency_table(wards: pd.DataFrame, shares: pd.DataFrame, rule: RedWallR
     return out.sort_values("pcon_code").reset_index(drop=True)
 
 
-def lad_leave(data=None) -> pd.DataFrame:
+def lad_leave(ctx: RunContext) -> pd.DataFrame:
     """Leave share by current LAD: ``lad24cd, leave_votes, valid_votes, leave_share, counting_areas``.
 
     The 326 English counting areas are 2016 LADs; each goes to its 2024 successor and the votes
     are summed (mergers such as Bournemouth + Poole + Christchurch → BCP).
     """
-    from leftbehind.data import load
     from leftbehind.geography.lookups import current_lad
 
-    eu = load("eu_referendum_results", data)
+    eu = ctx.load("eu_referendum_results")
     eng = eu[eu["area_code"].str.match(r"^E0[6-9]\d{6}$")].reset_index(drop=True)
-    cur = current_lad(eng["area_code"], data)
+    cur = current_lad(eng["area_code"], ctx=ctx)
     eng = eng.assign(lad24cd=cur["lad24cd"].to_numpy())
     g = (
         eng.groupby("lad24cd")
@@ -134,6 +138,20 @@ def correlations(frame: pd.DataFrame, y: str, xs: list[str], level: str) -> pd.D
         d = frame[[x, y]].dropna()
         n = len(d)
         for method in ("pearson", "spearman"):
+            if n < 4 or d[x].nunique() < 2 or d[y].nunique() < 2:  # undefined (e.g. no left-behind ward at all)
+                rows.append(
+                    {
+                        "level": level,
+                        "y": y,
+                        "x": x,
+                        "method": method,
+                        "r": np.nan,
+                        "ci_low": np.nan,
+                        "ci_high": np.nan,
+                        "n": n,
+                    }
+                )
+                continue
             if method == "pearson":
                 r = float(stats.pearsonr(d[x], d[y]).statistic)
                 se = 1 / np.sqrt(n - 3)

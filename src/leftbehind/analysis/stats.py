@@ -62,5 +62,14 @@ def bootstrap_ratios(num: np.ndarray, den: np.ndarray, replicates: int = 1000, s
 
 
 def percentile_interval(reps: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile interval of bootstrap replicates along axis 0; NaN (no warning) where every
+    replicate is NaN, e.g. for an empty group."""
     a = (1 - level) / 2
-    return np.nanquantile(reps, a, axis=0), np.nanquantile(reps, 1 - a, axis=0)
+    reps = np.asarray(reps, dtype="float64")
+    empty = np.all(np.isnan(reps), axis=0)
+    if np.all(empty):
+        nan = np.full(reps.shape[1:], np.nan)
+        return (nan, nan.copy()) if reps.ndim > 1 else (float("nan"), float("nan"))
+    safe = np.where(empty, 0.0, reps)  # columns with no finite replicate are set back to NaN below
+    lo, hi = np.nanquantile(safe, a, axis=0), np.nanquantile(safe, 1 - a, axis=0)
+    return np.where(empty, np.nan, lo), np.where(empty, np.nan, hi)

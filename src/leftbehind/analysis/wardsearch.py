@@ -9,11 +9,15 @@ prints and writes the table; docs/ward-imd.md reports it.
 from __future__ import annotations
 
 import itertools
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from leftbehind.analysis.leftbehind import classify
 from leftbehind.geography.wards import WARD_MEASURES, ward_imd
+
+if TYPE_CHECKING:
+    from leftbehind.context import RunContext
 
 POPULATIONS = ("census2011", "mid2015", "mid2019", "mid2020")
 ROUTES = ("oa", "best_fit")
@@ -21,20 +25,19 @@ CUTOFFS = (742, 743, 744)
 
 
 def search(
-    data=None, imd: str = "2019", cutoffs=CUTOFFS, routes=ROUTES, populations=POPULATIONS, measures=None
+    ctx: RunContext, imd: str = "2019", cutoffs=CUTOFFS, routes=ROUTES, populations=POPULATIONS, measures=None
 ) -> pd.DataFrame:
     """One row per construction: route, population, measure, k_cni, k_imd, matched, missed, extra,
     precision, recall, f1, left_behind; sorted best first (F1, then fewer extra wards)."""
-    from leftbehind.data import load
 
-    cni = load("cni2019_wards", data).set_index("wd17cd")
+    cni = ctx.load("cni2019_wards").set_index("wd17cd")
     pub = cni["left_behind_2020"]
     rows = []
     for route, pop in itertools.product(routes, populations):
         for measure in measures or WARD_MEASURES:
             if measure == "mean" and pop != populations[0]:
                 continue  # an unweighted mean does not depend on the population base
-            w = ward_imd(f"imd{imd}", pop, data, route=route, measure=measure).set_index("ward_code")
+            w = ward_imd(f"imd{imd}", pop, ctx=ctx, route=route, measure=measure).set_index("ward_code")
             base = pd.DataFrame(
                 {
                     "ward_code": cni.index,

@@ -1,16 +1,22 @@
 """The data layer: catalogue, sources (local mirror, shared folder, download cache), readers.
 
->>> from leftbehind.data import load
->>> f2 = load("imd2019_file2")          # tidy, validated; df.attrs["provenance"] says where from
+>>> from leftbehind.context import RunContext
+>>> f2 = RunContext().load("imd2019_file2")   # tidy, validated; df.attrs["provenance"] says where from
 
-Validated frames are memoised in the process and cached across runs as Parquet in the
-cache folder (``LEFTBEHIND_CACHE``), keyed by the source file's sha256 and the reader's
-declaration, so a second run with unchanged inputs skips parsing and validation. Set
+The steps of the pipeline read data only through a :class:`~leftbehind.context.RunContext`,
+which memoises frames for the run and records their provenance. :func:`load` is a convenience
+for a one-off read (tests, notebooks): it builds a context of its own.
+
+Validated frames are cached across runs as Parquet in the cache folder (``LEFTBEHIND_CACHE``),
+keyed by the source file's sha256, the reader's declaration and a digest of the reader code
+(``readers.py``, ``schemas.py``, ``catalogue.yaml``), so a second run with unchanged inputs
+skips parsing and validation, and a change to a reader invalidates what it had cached. Set
 ``LEFTBEHIND_NO_FRAME_CACHE=1`` to turn the on-disk cache off.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from pathlib import Path
@@ -22,25 +28,25 @@ from leftbehind.data.sources import Resolved, resolve
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Catalogue", "Dataset", "Resolved", "load", "load_catalogue", "resolve", "used_inputs"]
+__all__ = ["Catalogue", "Dataset", "Resolved", "load", "load_catalogue", "read_resolved", "resolve"]
 
-_FRAMES: dict[tuple[str, str, str], pd.DataFrame] = {}
-_USED: dict[str, dict[str, object]] = {}
-FRAME_CACHE_VERSION = "1"
+FRAME_CACHE_VERSION = "2"
 
 
-def used_inputs(reset: bool = False) -> dict[str, dict[str, object]]:
-    """Provenance of every dataset loaded in this process (since the last reset)."""
-    out = dict(_USED)
-    if reset:
-        _USED.clear()
-    return out
+@functools.cache
+def reader_code_digest() -> str:
+    """sha256 (12 hex) of the code and declarations that turn a file into a validated frame."""
+    here = Path(__file__).resolve().parent
+    h = hashlib.sha256(FRAME_CACHE_VERSION.encode())
+    for name in ("readers.py", "schemas.py", "catalogue.py", "catalogue.yaml"):
+        h.update((here / name).read_bytes())
+    return h.hexdigest()[:12]
 
 
 def _spec_digest(spec) -> str:
     text = repr(
         (
-            FRAME_CACHE_VERSION,
+            reader_code_digest(),
             spec.dataset,
             spec.code,
             spec.vintage,
@@ -81,29 +87,24 @@ def _cached_read(res: Resolved, spec):
     return df
 
 
+def read_resolved(res: Resolved) -> pd.DataFrame:
+    """Read and validate a located dataset (through the on-disk frame cache)."""
+    from leftbehind.data.schemas import spec_for
+
+    spec = spec_for(res.dataset.id)
+    df = _cached_read(res, spec)
+    df.attrs = {"dataset": spec.dataset, "vintage": spec.vintage, "provenance": res.provenance()}
+    return df
+
+
 def load(
     dataset_id: str,
     data_dir: str | Path | None = None,
     *,
-    verify: bool | None = None,
+    verify: bool = True,
     allow_download: bool = True,
 ) -> pd.DataFrame:
-    """Locate, checksum, read and validate a catalogue dataset.
+    """Locate, checksum, read and validate one dataset, outside any run (tests, notebooks)."""
+    from leftbehind.context import RunContext
 
-    Returns a copy of a memoised frame (keyed on the file's sha256), so repeated loads in
-    one process cost nothing. ``df.attrs['provenance']`` records the dataset id, edition,
-    file, origin and sha256.
-    """
-    from leftbehind.data.schemas import spec_for
-
-    spec = spec_for(dataset_id)
-    res = resolve(dataset_id, data_dir, verify=verify, allow_download=allow_download)
-    key = (dataset_id, str(res.path), res.sha256)
-    if key not in _FRAMES:
-        df = _cached_read(res, spec)
-        df.attrs = {"dataset": spec.dataset, "vintage": spec.vintage, "provenance": res.provenance()}
-        _FRAMES[key] = df
-    _USED[dataset_id] = res.provenance()
-    out = _FRAMES[key].copy()
-    out.attrs = dict(_FRAMES[key].attrs)
-    return out
+    return RunContext(data_dir, verify=verify, allow_download=allow_download).load(dataset_id)

@@ -3,9 +3,11 @@
 Resolution order for a catalogue dataset (first hit wins):
 
 1. an explicit mirror directory: ``--data DIR`` or the ``LEFTBEHIND_DATA`` environment
-   variable, laid out like ``../shared/data``;
-2. ``../shared/data`` beside the project checkout (or beside the working directory), unless
-   ``LEFTBEHIND_SEARCH_SHARED=0``;
+   variable, laid out like ``../shared/data``. When one is given it is the only local folder
+   searched: a file missing from it is an error naming the file (never silently taken from
+   ``../shared/data``);
+2. otherwise ``../shared/data`` beside the project checkout (or beside the working directory),
+   unless ``LEFTBEHIND_SEARCH_SHARED=0``;
 3. the user cache (``LEFTBEHIND_CACHE``, else the platform cache dir), filled on demand
    by downloading the dataset's ``download_url`` with :mod:`pooch`, which checks the sha256
    and moves the file into place atomically.
@@ -15,7 +17,6 @@ A file found locally is checked against the catalogue's sha256 unless ``verify=F
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 from dataclasses import dataclass
@@ -29,20 +30,6 @@ ENV_CACHE = "LEFTBEHIND_CACHE"
 ENV_SEARCH_SHARED = "LEFTBEHIND_SEARCH_SHARED"  # "0" turns off step 2 (used by tests)
 
 _PROJECT_ROOT = Path(__file__).resolve().parents[3]
-_VERIFY_DEFAULT = [True]
-
-
-@contextlib.contextmanager
-def verify_default(verify: bool):
-    """Within the block, checksum verification defaults to ``verify`` (the CLI's ``--no-verify``)."""
-    before = _VERIFY_DEFAULT[0]
-    _VERIFY_DEFAULT[0] = bool(verify)
-    try:
-        yield
-    finally:
-        _VERIFY_DEFAULT[0] = before
-
-
 _HASHES: dict[tuple[str, int, int], str] = {}
 
 
@@ -93,7 +80,7 @@ def data_dirs(data_dir: str | Path | None = None) -> list[tuple[str, Path]]:
                 f"data directory {str(p)!r} does not exist or is not a directory",
                 hint=f"pass --data with a folder laid out like ../shared/data, or unset {ENV_DATA}",
             )
-        dirs.append(("mirror", p))
+        return [("mirror", p)]  # strict: an explicit folder is the only local one searched
     if os.environ.get(ENV_SEARCH_SHARED, "1") == "0":
         return dirs
     for base in (_PROJECT_ROOT, Path.cwd()):
@@ -126,17 +113,25 @@ def _check(ds: Dataset, path: Path, origin: str, verify: bool) -> Resolved:
     return Resolved(ds, path, origin, actual, ok)
 
 
-def locate(ds: Dataset, data_dir: str | Path | None = None, *, verify: bool | None = None) -> Resolved | None:
-    """Find a dataset locally (mirror, shared, cache); None if absent everywhere.
+def locate(ds: Dataset, data_dir: str | Path | None = None, *, verify: bool = True) -> Resolved | None:
+    """Find a dataset locally (mirror or shared folder, then the cache); None if absent everywhere.
 
-    ``verify=None`` uses the process default (see :func:`verify_default`)."""
-    verify = _VERIFY_DEFAULT[0] if verify is None else verify
+    A file in the download cache is served only when its sha256 matches the catalogue's (the
+    cache is never a place for deliberately different copies)."""
     candidates: list[tuple[str, Path]] = []
     if ds.file:
         candidates += [(origin, d / ds.file) for origin, d in data_dirs(data_dir)]
     candidates.append(("cache", cache_dir() / ds.id / ds.filename))
     for origin, path in candidates:
-        if path.is_file():
+        if origin == "cache":
+            if path.is_file():
+                return _check(ds, path, origin, True)
+        elif path.exists() and not path.is_file():
+            raise DataError(
+                f"dataset {ds.id}: {path} is not a file (found a {'folder' if path.is_dir() else 'special file'})",
+                hint=f"put the file {ds.file} there (source: {ds.url or ds.mirror_source})",
+            )
+        elif path.is_file():
             return _check(ds, path, origin, verify)
     return None
 
@@ -189,7 +184,7 @@ def resolve(
     dataset: str | Dataset,
     data_dir: str | Path | None = None,
     *,
-    verify: bool | None = None,
+    verify: bool = True,
     allow_download: bool = True,
     catalogue: Catalogue | None = None,
 ) -> Resolved:
@@ -198,6 +193,14 @@ def resolve(
     found = locate(ds, data_dir, verify=verify)
     if found is not None:
         return found
+    explicit = data_dir if data_dir is not None else os.environ.get(ENV_DATA) or None
+    if explicit is not None and not ds.download_url:
+        raise DataError(
+            f"dataset {ds.id} ({ds.title}) is not available locally: {ds.file} is missing from the data folder "
+            f"{explicit} given with --data (and it is not in the download cache {cache_dir()})",
+            hint=f"place {ds.file} under a folder passed with --data (here {explicit}); source: "
+            f"{ds.url or ds.mirror_source}. Or leave out --data to use ../shared/data",
+        )
     if not allow_download:
         searched = ", ".join(str(d) for _, d in data_dirs(data_dir)) or "no local data folder"
         raise DataError(

@@ -3,10 +3,8 @@
 Each function returns a tidy frame (England only) built from catalogue datasets:
 
 * :func:`lsoa11_to_ward` — ONS best fit LSOA 2011 → ward (``wd17`` or ``wd19``)
-* :func:`msoa11_to_ward` — ONS best fit MSOA 2011 → ward
 * :func:`lsoa11_to_lsoa21` — ONS best fit with change codes (U, S, M, X)
-* :func:`ward_to_lad` — ward → LAD of the same vintage, the current (2024) LAD and region
-* :func:`lad_history` / :func:`current_lad` — any LAD code 2016–2024 → its 2024 successor
+* :func:`current_lad` — any LAD code 2016–2024 → its 2024 successor
 * :func:`lad_to_region` — 2024 LAD → region
 * :func:`ward_to_pcon` — ward → Westminster constituency, one row per piece
 * :func:`lsoa_to_area` / :func:`lsoa21_to_area` — the mappings :func:`aggregate` takes
@@ -14,13 +12,15 @@ Each function returns a tidy frame (England only) built from catalogue datasets:
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
 
 from leftbehind.errors import UsageError
+
+if TYPE_CHECKING:
+    from leftbehind.context import RunContext
 
 WardVintage = Literal["wd17", "wd19"]
 SPLIT_RULES = ("best_fit", "apportion")
@@ -28,58 +28,41 @@ TARGETS_LSOA11 = ("wd17", "wd19", "lad19", "lad24", "region", "pcon17")
 TARGETS_LSOA21 = ("lad24", "region")
 
 
-def _load(dataset: str, data) -> pd.DataFrame:
-    from leftbehind.data import load
-
-    return load(dataset, data)
-
-
 def _check_ward(vintage: str) -> None:
     if vintage not in ("wd17", "wd19"):
         raise UsageError(f"unknown ward vintage {vintage!r}", hint="use wd17 or wd19")
 
 
-def lsoa11_to_ward(vintage: WardVintage = "wd17", data=None) -> pd.DataFrame:
+def lsoa11_to_ward(vintage: WardVintage = "wd17", *, ctx: RunContext) -> pd.DataFrame:
     """``lsoa11cd, {vintage}cd, {vintage}nm, lad{yy}cd`` for the 32,844 English LSOAs (best fit)."""
     _check_ward(vintage)
     yy = vintage[-2:]
-    df = _load(f"lookup_lsoa11_{vintage}", data)
+    df = ctx.load(f"lookup_lsoa11_{vintage}")
     df = df[df["lsoa11cd"].str.startswith("E")]
     return df[["lsoa11cd", f"{vintage}cd", f"{vintage}nm", f"lad{yy}cd"]].reset_index(drop=True)
 
 
-def msoa11_to_ward(vintage: WardVintage = "wd17", data=None) -> pd.DataFrame:
-    _check_ward(vintage)
-    yy = vintage[-2:]
-    df = _load(f"lookup_msoa11_{vintage}", data)
-    df = df[df["msoa11cd"].str.startswith("E")]
-    return df[["msoa11cd", f"{vintage}cd", f"{vintage}nm", f"lad{yy}cd"]].reset_index(drop=True)
-
-
-def lsoa11_to_lsoa21(data=None) -> pd.DataFrame:
+def lsoa11_to_lsoa21(ctx: RunContext) -> pd.DataFrame:
     """``lsoa11cd, lsoa21cd, change_code, lad22cd`` (England): one row per 2011–2021 pair."""
-    df = _load("lookup_lsoa11_lsoa21", data)
+    df = ctx.load("lookup_lsoa11_lsoa21")
     df = df[df["lsoa11cd"].str.startswith("E")]
     return df[["lsoa11cd", "lsoa21cd", "change_code", "lad22cd"]].reset_index(drop=True)
 
 
-@lru_cache(maxsize=4)
-def _history(data) -> pd.DataFrame:
-    df = _load("lookup_lad16_lad24", data)
-    return df[df["lad16cd"].str.startswith("E")].reset_index(drop=True)
+def _history(ctx: RunContext) -> pd.DataFrame:
+    def make():
+        df = ctx.load("lookup_lad16_lad24")
+        return df[df["lad16cd"].str.startswith("E")].reset_index(drop=True)
+
+    return ctx.memo("lad_history", make)
 
 
-def lad_history(data=None) -> pd.DataFrame:
-    """One row per English 2016 LAD: ``lad16cd … lad24cd`` with names."""
-    return _history(data).copy()
-
-
-def current_lad(codes, data=None) -> pd.DataFrame:
+def current_lad(codes, *, ctx: RunContext) -> pd.DataFrame:
     """Map LAD codes of any vintage 2016–2024 to the 2024 LAD: ``lad_code, lad24cd, lad24nm``.
 
     Unknown codes raise a :class:`UsageError` naming them (never a silent NaN).
     """
-    h = _history(data)
+    h = _history(ctx)
     pairs = pd.concat(
         [
             h[[f"lad{y}cd", "lad24cd", "lad24nm"]].set_axis(["lad_code", "lad24cd", "lad24nm"], axis=1)
@@ -97,14 +80,14 @@ def current_lad(codes, data=None) -> pd.DataFrame:
     return out
 
 
-def lad_to_region(data=None) -> pd.DataFrame:
+def lad_to_region(ctx: RunContext) -> pd.DataFrame:
     """``lad24cd, lad24nm, rgn_cd, rgn_nm`` for the English 2024 LADs.
 
     Regions come from the 2019 LAD → region lookup through each 2024 LAD's 2019 predecessors
     (2019–2024 reorganisations merged whole districts within a region).
     """
-    h = _history(data)
-    reg = _load("lookup_lad19_region19", data)[["lad19cd", "rgn19cd", "rgn19nm"]]
+    h = _history(ctx)
+    reg = ctx.load("lookup_lad19_region19")[["lad19cd", "rgn19cd", "rgn19nm"]]
     m = h[["lad19cd", "lad24cd", "lad24nm"]].merge(reg, on="lad19cd", how="left")
     m = m.drop_duplicates(["lad24cd", "rgn19cd"])
     if m["lad24cd"].duplicated().any():  # pragma: no cover - would mean a LAD straddles regions
@@ -112,34 +95,20 @@ def lad_to_region(data=None) -> pd.DataFrame:
     return m.rename(columns={"rgn19cd": "rgn_cd", "rgn19nm": "rgn_nm"})[["lad24cd", "lad24nm", "rgn_cd", "rgn_nm"]]
 
 
-def ward_to_lad(vintage: WardVintage = "wd17", data=None) -> pd.DataFrame:
-    """``{vintage}cd, {vintage}nm, lad{yy}cd, lad{yy}nm, lad24cd, lad24nm, rgn_cd, rgn_nm`` (England)."""
-    _check_ward(vintage)
-    yy = vintage[-2:]
-    if vintage == "wd17":
-        w = _load("lookup_wd17_lad17", data)
-    else:
-        w = _load("lookup_wd19_lad19_rgn19", data)[["wd19cd", "wd19nm", "lad19cd", "lad19nm"]]
-    cur = current_lad(w[f"lad{yy}cd"], data)
-    w = w.reset_index(drop=True).assign(lad24cd=cur["lad24cd"].to_numpy(), lad24nm=cur["lad24nm"].to_numpy())
-    return w.merge(lad_to_region(data)[["lad24cd", "rgn_cd", "rgn_nm"]], on="lad24cd", how="left")
-
-
-def ward_to_pcon(vintage: WardVintage = "wd17", data=None) -> pd.DataFrame:
+def ward_to_pcon(vintage: WardVintage = "wd17", *, ctx: RunContext) -> pd.DataFrame:
     """Ward → constituency pieces: ``{vintage}cd, pcon_cd, pcon_nm, n_pieces`` (one row per piece)."""
     _check_ward(vintage)
     yy = vintage[-2:]
-    df = _load(f"lookup_{vintage}_pcon{yy}", data)
+    df = ctx.load(f"lookup_{vintage}_pcon{yy}")
     df = df.drop_duplicates([f"{vintage}cd", f"pcon{yy}cd"])  # St Ives South appears twice in the ONS file
     df = df.rename(columns={f"pcon{yy}cd": "pcon_cd", f"pcon{yy}nm": "pcon_nm"})
     df["n_pieces"] = df.groupby(f"{vintage}cd")["pcon_cd"].transform("size")
     return df[[f"{vintage}cd", "pcon_cd", "pcon_nm", "n_pieces"]].reset_index(drop=True)
 
 
-_SHARES: dict[tuple[str, str], pd.DataFrame] = {}
-
-
-def piece_shares(vintage: WardVintage = "wd17", population: pd.DataFrame | None = None, data=None) -> pd.DataFrame:
+def piece_shares(
+    vintage: WardVintage = "wd17", population: pd.DataFrame | None = None, *, ctx: RunContext
+) -> pd.DataFrame:
     """Estimated population share of each ward–constituency piece.
 
     No public lookup says where a split ward's people live, so each LSOA of a split ward
@@ -148,17 +117,21 @@ def piece_shares(vintage: WardVintage = "wd17", population: pd.DataFrame | None 
     share of a piece is its LSOAs' population over the ward's. Unsplit wards have share 1.
     Returns ``{vintage}cd, pcon_cd, pcon_nm, n_pieces, share``.
     """
+
+    if population is None:
+        return ctx.memo(("piece_shares", vintage), lambda: _piece_shares(vintage, None, ctx)).copy()
+    return _piece_shares(vintage, population, ctx)
+
+
+def _piece_shares(vintage: str, population: pd.DataFrame | None, ctx: RunContext) -> pd.DataFrame:
     from leftbehind.geography.population import lsoa_population
 
-    key = (vintage, str(data))
-    if population is None and key in _SHARES:
-        return _SHARES[key].copy()
-    pieces = ward_to_pcon(vintage, data)
-    pop = population if population is not None else lsoa_population("mid2019", data)
-    lsoa = lsoa11_to_ward(vintage, data)[["lsoa11cd", f"{vintage}cd"]].merge(
+    pieces = ward_to_pcon(vintage, ctx=ctx)
+    pop = population if population is not None else lsoa_population("mid2019", ctx=ctx)
+    lsoa = lsoa11_to_ward(vintage, ctx=ctx)[["lsoa11cd", f"{vintage}cd"]].merge(
         pop[["lsoa11cd", "pop_total"]], on="lsoa11cd", how="left"
     )
-    xy = _load("drkane_lsoa_latlong", data).rename(columns={"lsoacd": "lsoa11cd"})
+    xy = ctx.load("drkane_lsoa_latlong").rename(columns={"lsoacd": "lsoa11cd"})
     lsoa = lsoa.merge(xy, on="lsoa11cd", how="left")
     lsoa["x"] = lsoa["longitude"] * np.cos(np.radians(54.0))  # equirectangular, fine at this scale
     lsoa["y"] = lsoa["latitude"]
@@ -180,15 +153,13 @@ def piece_shares(vintage: WardVintage = "wd17", population: pd.DataFrame | None 
     # a split ward with no best-fit LSOA at all: share its pieces equally
     no_lsoa = out.groupby(f"{vintage}cd")["share"].transform("sum") == 0
     out.loc[no_lsoa, "share"] = 1.0 / out.loc[no_lsoa, "n_pieces"]
-    if population is None:
-        _SHARES[key] = out.copy()
     return out
 
 
 def lsoa_to_area(
     to: str,
-    data=None,
     *,
+    ctx: RunContext,
     split: str = "best_fit",
     population: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
@@ -207,11 +178,11 @@ def lsoa_to_area(
     if split not in SPLIT_RULES:
         raise UsageError(f"unknown split rule {split!r}", hint="use best_fit or apportion")
     if to in ("wd17", "wd19"):
-        m = lsoa11_to_ward(to, data)
+        m = lsoa11_to_ward(to, ctx=ctx)
         return _mapping("lsoa11cd", m["lsoa11cd"], m[f"{to}cd"], m[f"{to}nm"])
     if to == "pcon17":
-        m = lsoa11_to_ward("wd17", data)[["lsoa11cd", "wd17cd"]]
-        shares = piece_shares("wd17", population, data)
+        m = lsoa11_to_ward("wd17", ctx=ctx)[["lsoa11cd", "wd17cd"]]
+        shares = piece_shares("wd17", population, ctx=ctx)
         if split == "best_fit":
             shares = shares.sort_values(["wd17cd", "share", "pcon_cd"], ascending=[True, False, True])
             shares = shares.drop_duplicates("wd17cd").assign(share=1.0)
@@ -225,10 +196,10 @@ def lsoa_to_area(
                 "weight": m["share"].to_numpy(),
             }
         )
-    f1 = _load("imd2019_file1", data)[["lsoa11cd", "lad19cd", "lad19nm"]]
+    f1 = ctx.load("imd2019_file1")[["lsoa11cd", "lad19cd", "lad19nm"]]
     if to == "lad19":
         return _mapping("lsoa11cd", f1["lsoa11cd"], f1["lad19cd"], f1["lad19nm"])
-    return _via_current_lad("lsoa11cd", f1["lsoa11cd"], f1["lad19cd"], to, data)
+    return _via_current_lad("lsoa11cd", f1["lsoa11cd"], f1["lad19cd"], to, ctx=ctx)
 
 
 def _mapping(code_col: str, codes, area_codes, area_names) -> pd.DataFrame:
@@ -243,16 +214,16 @@ def _mapping(code_col: str, codes, area_codes, area_names) -> pd.DataFrame:
     )
 
 
-def _via_current_lad(code_col: str, codes, lad_codes, to: str, data) -> pd.DataFrame:
+def _via_current_lad(code_col: str, codes, lad_codes, to: str, *, ctx: RunContext) -> pd.DataFrame:
     """Small areas → their LAD's 2024 successor (``lad24``) or its region (``region``)."""
-    cur = current_lad(lad_codes, data)
+    cur = current_lad(lad_codes, ctx=ctx)
     if to == "lad24":
         return _mapping(code_col, codes, cur["lad24cd"], cur["lad24nm"])
-    reg = cur.merge(lad_to_region(data)[["lad24cd", "rgn_cd", "rgn_nm"]], on="lad24cd", how="left")
+    reg = cur.merge(lad_to_region(ctx)[["lad24cd", "rgn_cd", "rgn_nm"]], on="lad24cd", how="left")
     return _mapping(code_col, codes, reg["rgn_cd"], reg["rgn_nm"])
 
 
-def lsoa21_to_area(to: str, data=None) -> pd.DataFrame:
+def lsoa21_to_area(to: str, *, ctx: RunContext) -> pd.DataFrame:
     """Mapping from the English LSOA 2021s: ``lsoa21cd, area_code, area_name, weight``.
 
     LSOA 2021s nest in 2022 LADs (the LAD code in the ONS LSOA11→LSOA21 lookup); each 2022
@@ -263,5 +234,5 @@ def lsoa21_to_area(to: str, data=None) -> pd.DataFrame:
         raise UsageError(
             f"unknown target geography {to!r} for LSOA 2021 data", hint="use one of: " + ", ".join(TARGETS_LSOA21)
         )
-    lk = lsoa11_to_lsoa21(data).drop_duplicates("lsoa21cd")[["lsoa21cd", "lad22cd"]].reset_index(drop=True)
-    return _via_current_lad("lsoa21cd", lk["lsoa21cd"], lk["lad22cd"], to, data)
+    lk = lsoa11_to_lsoa21(ctx).drop_duplicates("lsoa21cd")[["lsoa21cd", "lad22cd"]].reset_index(drop=True)
+    return _via_current_lad("lsoa21cd", lk["lsoa21cd"], lk["lad22cd"], to, ctx=ctx)

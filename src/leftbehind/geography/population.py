@@ -19,11 +19,14 @@ allow; the claimant-count denominator).
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from leftbehind.errors import UsageError
+
+if TYPE_CHECKING:
+    from leftbehind.context import RunContext
 
 BASES = {
     "mid2015": ("lsoa11", "imd2019_file6", "IoD2019 File 6, mid-2015 (excluding prisoners)"),
@@ -52,20 +55,19 @@ def check_base(base: str, geography: str | None = None) -> None:
         )
 
 
-def lsoa_population(base: str = "mid2019", data: str | Path | None = None) -> pd.DataFrame:
+def lsoa_population(base: str = "mid2019", *, ctx: RunContext) -> pd.DataFrame:
     """England's small-area populations for ``base`` (see the module table)."""
-    from leftbehind.data import load
 
     check_base(base)
     geo, dataset, _title = BASES[base]
-    df = load(dataset, data)
+    df = ctx.load(dataset)
     if base == "mid2015":
         out = df[["lsoa11cd", "pop_total", "pop_0_15", "pop_60_plus", "pop_working_age"]]
     elif base in ("mid2019", "mid2020"):
         df = df[df["lsoa11cd"].str.startswith("E")]
         out = df[["lsoa11cd", "pop_total", "pop_0_15", "pop_60_plus"]].assign(pop_working_age=df["pop_16_64"])
     elif base == "census2011":
-        oa = load("lookup_oa11_wd17_derived", data)[["oa11cd", "lsoa11cd"]]
+        oa = ctx.load("lookup_oa11_wd17_derived")[["oa11cd", "lsoa11cd"]]
         res = df.merge(oa, on="oa11cd", how="inner")
         out = res.groupby("lsoa11cd", as_index=False)["usual_residents_2011"].sum()
         out = out.rename(columns={"usual_residents_2011": "pop_total"})

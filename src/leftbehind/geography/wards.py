@@ -19,6 +19,8 @@ row; wards that the route gives no small area keep a row with no value and a ``n
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
@@ -27,6 +29,9 @@ from leftbehind.geography.aggregate import MEASURES, aggregate
 from leftbehind.geography.population import check_base, lsoa_population
 from leftbehind.indices.transforms import deciles, rank_areas
 from leftbehind.indices.values import index_info, small_area_values
+
+if TYPE_CHECKING:
+    from leftbehind.context import RunContext
 
 ROUTES = ("oa", "best_fit")
 WARD_MEASURES = {
@@ -51,33 +56,33 @@ def check_options(route: str, measure: str) -> None:
         raise UsageError(f"unknown ward IMD measure {measure!r}", hint="use one of: " + ", ".join(WARD_MEASURES))
 
 
-def lsoa_ward_shares(route: str = "oa", data=None) -> pd.DataFrame:
+def lsoa_ward_shares(route: str = "oa", *, ctx: RunContext) -> pd.DataFrame:
     """``lsoa11cd, wd17cd, share``: the share of each LSOA's people in each ward (Census 2011 OA
     residents for the OA route; 1 for the best-fit route). Shares of an LSOA add up to 1."""
-    from leftbehind.data import load
 
     if route == "best_fit":
-        lk = load("lookup_lsoa11_wd17", data)
+        lk = ctx.load("lookup_lsoa11_wd17")
         lk = lk[lk["lsoa11cd"].str.startswith("E")]
         return pd.DataFrame({"lsoa11cd": lk["lsoa11cd"].to_numpy(), "wd17cd": lk["wd17cd"].to_numpy(), "share": 1.0})
-    oa = _oa_table(data)
+    oa = _oa_table(ctx)
     g = oa.groupby(["lsoa11cd", "wd17cd"], sort=True)["residents"].sum().reset_index()
     g["share"] = g["residents"] / g.groupby("lsoa11cd")["residents"].transform("sum")
     return g[["lsoa11cd", "wd17cd", "share"]]
 
 
-def _oa_table(data) -> pd.DataFrame:
-    from leftbehind.data import load
+def _oa_table(ctx: RunContext) -> pd.DataFrame:
 
-    oa = load("lookup_oa11_wd17_derived", data)[["oa11cd", "lsoa11cd", "wd17cd"]]
-    res = load("census2011_oa11_residents", data)
+    oa = ctx.load("lookup_oa11_wd17_derived")[["oa11cd", "lsoa11cd", "wd17cd"]]
+    res = ctx.load("census2011_oa11_residents")
     oa = oa.merge(res, on="oa11cd", how="left", validate="one_to_one")
     if oa["usual_residents_2011"].isna().any():  # pragma: no cover - the mirror is complete
         raise UsageError("some English OAs have no Census 2011 population")
     return oa.rename(columns={"usual_residents_2011": "residents"})
 
 
-def small_areas_for_wards(index: str, route: str, population: str, data=None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+def small_areas_for_wards(
+    index: str, route: str, population: str, *, ctx: RunContext
+) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     """(values, mapping, code column) for :func:`aggregate` on the chosen route."""
     info = index_info(index)
     if info.geography != "lsoa11":
@@ -86,17 +91,17 @@ def small_areas_for_wards(index: str, route: str, population: str, data=None) ->
             hint="use imd2019 or imd2015",
         )
     check_base(population, "lsoa11")
-    vals = small_area_values(index, data)
+    vals = small_area_values(index, ctx=ctx)
     if route == "best_fit":
-        pop = lsoa_population(population, data)[["lsoa11cd", "pop_total"]]
+        pop = lsoa_population(population, ctx=ctx)[["lsoa11cd", "pop_total"]]
         v = vals.merge(pop, on="lsoa11cd", how="left").rename(columns={"pop_total": "population"})
-        m = lsoa_ward_shares("best_fit", data).rename(columns={"wd17cd": "area_code", "share": "weight"})
+        m = lsoa_ward_shares("best_fit", ctx=ctx).rename(columns={"wd17cd": "area_code", "share": "weight"})
         return v, m, "lsoa11cd"
-    oa = _oa_table(data).merge(vals, on="lsoa11cd", how="left")
+    oa = _oa_table(ctx).merge(vals, on="lsoa11cd", how="left")
     if population == "census2011":
         oa["population"] = oa["residents"].astype("float64")
     else:
-        pop = lsoa_population(population, data).set_index("lsoa11cd")["pop_total"]
+        pop = lsoa_population(population, ctx=ctx).set_index("lsoa11cd")["pop_total"]
         share = oa["residents"] / oa.groupby("lsoa11cd")["residents"].transform("sum")
         oa["population"] = share * oa["lsoa11cd"].map(pop)
     v = oa[["oa11cd", "score", "rank", "population"]]
@@ -107,8 +112,8 @@ def small_areas_for_wards(index: str, route: str, population: str, data=None) ->
 def ward_imd(
     index: str = "imd2019",
     population: str = "census2011",
-    data=None,
     *,
+    ctx: RunContext,
     route: str = "oa",
     measure: str = "pop_mean",
 ) -> pd.DataFrame:
@@ -118,13 +123,12 @@ def ward_imd(
     ``imd_score`` is the chosen measure's value and ``imd_rank`` its rank among the CNI wards
     that have one (1 = most deprived, equal values share the lower rank).
     """
-    from leftbehind.data import load
 
     check_options(route, measure)
     info = index_info(index)
-    cni = load("cni2019_wards", data)[["wd17cd", "wd17nm"]]
-    vals, mapping, code = small_areas_for_wards(index, route, population, data)
-    n = len(small_area_values(index, data))
+    cni = ctx.load("cni2019_wards")[["wd17cd", "wd17nm"]]
+    vals, mapping, code = small_areas_for_wards(index, route, population, ctx=ctx)
+    n = len(small_area_values(index, ctx=ctx))
     if measure == "mean":
         vals = vals.assign(population=1.0)
     agg = aggregate(vals, mapping, code=code, n=n, areas=cni["wd17cd"])

@@ -8,6 +8,7 @@ transformed value before weighting).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,9 @@ from leftbehind.indices.transforms import (
     normal_scores,
     rank_areas,
 )
+
+if TYPE_CHECKING:
+    from leftbehind.context import RunContext
 
 
 def transform_component(values: pd.Series, comp: Component, n: int) -> np.ndarray:
@@ -65,6 +69,13 @@ def build_index(spec: IndexSpec, table: pd.DataFrame, target=None) -> pd.DataFra
     ``target``: the published score aligned with ``table`` (only for ``weighting: least_squares``).
     The weights used are in ``out.attrs["weights"]``."""
     missing = [f"{c.column} (component {c.name})" for c in spec.components if c.column not in table.columns]
+    missing += [
+        f"{col} (shrinkage of component {c.name})"
+        for c in spec.components
+        if c.shrink
+        for col in (c.shrink.denominator, c.shrink.parent)
+        if col not in table.columns
+    ]
     if spec.area not in table.columns:
         missing.insert(0, f"{spec.area} (the area code)")
     if missing:
@@ -90,6 +101,12 @@ def build_index(spec: IndexSpec, table: pd.DataFrame, target=None) -> pd.DataFra
             raise SpecError(
                 f"index {spec.name}: component {comp.name} ({comp.column}) is not numeric",
                 hint="indicator columns must hold numbers",
+            )
+        if comp.shrink is not None:  # rates of small counts, shrunk towards their parent area's rate
+            from leftbehind.indices.weights import eb_shrink
+
+            vals = pd.Series(
+                eb_shrink(vals, table[comp.shrink.denominator], table[comp.shrink.parent]), index=table.index
             )
         x = transform_component(vals, comp, n)
         parts[f"{comp.name}_input"] = vals.to_numpy()
@@ -200,20 +217,19 @@ def compare(spec: IndexSpec, built: pd.DataFrame, published: pd.DataFrame) -> Fi
     return fit
 
 
-def build_spec(spec_or_name, data=None, table: pd.DataFrame | None = None, verify: bool | None = None):
+def build_spec(spec_or_name, *, ctx: RunContext, table: pd.DataFrame | None = None):
     """Load a spec's inputs (or use ``table``), build it, compare it with its published values.
 
     Returns (spec, built, fit). The published values come from ``check.dataset`` (default: the
     source); least-squares weights are fitted to ``check.score`` there.
     """
-    from leftbehind.data import load
     from leftbehind.indices.spec import IndexSpec, load_spec
 
     spec = spec_or_name if isinstance(spec_or_name, IndexSpec) else load_spec(spec_or_name)
-    table = load(spec.source, data, verify=verify) if table is None else table
+    table = ctx.load(spec.source) if table is None else table
     pub = table
     if spec.check and spec.check.dataset and spec.check.dataset != spec.source:
-        pub = load(spec.check.dataset, data, verify=verify)
+        pub = ctx.load(spec.check.dataset)
     target = None
     if spec.weighting == "least_squares":
         target = pub.set_index(spec.area)[spec.check.score].reindex(table[spec.area]).to_numpy()

@@ -35,6 +35,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from leftbehind.errors import SpecError
 
 
+class Shrink(BaseModel):
+    """Empirical-Bayes shrinkage of a count indicator before its transform: the component's column
+    is the numerator; rates numerator/denominator are shrunk towards the rate of their ``parent``
+    area (IoD technical report; :func:`leftbehind.indices.weights.eb_shrink`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    denominator: str
+    parent: str
+
+
 class Component(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -45,6 +56,7 @@ class Component(BaseModel):
     ties: Literal["as_published", "average"] = "as_published"
     direction: Literal["higher_is_worse", "lower_is_worse"] = "higher_is_worse"
     label: str | None = None
+    shrink: Shrink | None = None  # shrink numerator/denominator rates towards a parent area first
 
 
 class Check(BaseModel):

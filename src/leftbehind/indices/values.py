@@ -21,11 +21,15 @@ Suppressed File 8 numerators (blank: small counts) are taken as 0 for the rate a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from leftbehind.errors import UsageError
+
+if TYPE_CHECKING:
+    from leftbehind.context import RunContext
 
 
 @dataclass(frozen=True)
@@ -74,9 +78,8 @@ def index_info(index: str) -> IndexInfo:
         raise UsageError(f"unknown index {index!r}", hint="use one of: " + ", ".join(INDICES)) from None
 
 
-def small_area_values(index: str, data=None, *, verify: bool = True) -> pd.DataFrame:
+def small_area_values(index: str, *, ctx: RunContext) -> pd.DataFrame:
     """``<code>, score, rank`` (and ``count`` for the domain scales), national coverage."""
-    from leftbehind.data import load
 
     info = index_info(index)
     if index == "imd2019":
@@ -84,7 +87,7 @@ def small_area_values(index: str, data=None, *, verify: bool = True) -> pd.DataF
         from leftbehind.indices.spec import load_spec
 
         spec = load_spec("imd2019")
-        f2 = load(spec.source, data, verify=verify)
+        f2 = ctx.load(spec.source)
         built = build_index(spec, f2)
         out = pd.DataFrame(
             {
@@ -94,19 +97,19 @@ def small_area_values(index: str, data=None, *, verify: bool = True) -> pd.DataF
             }
         )
     elif index == "imd2015":
-        t = load("imd2015_scores", data, verify=verify)
+        t = ctx.load("imd2015_scores")
         out = t[["lsoa11cd", "imd_score", "imd_rank"]].set_axis(["lsoa11cd", "score", "rank"], axis=1)
     elif index == "iod2025":
-        t = load("iod2025_scores", data, verify=verify)
+        t = ctx.load("iod2025_scores")
         out = t[["lsoa21cd", "imd_score", "imd_rank"]].set_axis(["lsoa21cd", "score", "rank"], axis=1)
     elif index == "cni2023":
-        t = load("cni2023_lsoa21", data, verify=verify)
+        t = ctx.load("cni2023_lsoa21")
         out = t[["lsoa21cd", "cni_score", "cni_rank"]].set_axis(["lsoa21cd", "score", "rank"], axis=1)
     else:
         domain = info.measure
-        f8 = load("imd2019_file8", data, verify=verify).set_index("lsoa11cd")
-        f6 = load("imd2019_file6", data, verify=verify).set_index("lsoa11cd")
-        f2 = load("imd2019_file2", data, verify=verify)
+        f8 = ctx.load("imd2019_file8").set_index("lsoa11cd")
+        f6 = ctx.load("imd2019_file6").set_index("lsoa11cd")
+        f2 = ctx.load("imd2019_file2")
         codes = f2["lsoa11cd"].to_numpy()
         num = f8.loc[codes, f"{domain}_domain_numerator"].fillna(0.0).to_numpy()
         den = f6.loc[codes, "pop_total" if domain == "income" else "pop_working_age"].to_numpy(dtype="float64")

@@ -4,62 +4,67 @@
 the Excel workbook and ``wards.geojson`` take several seconds more, so they are made by
 ``leftbehind report`` (or ``leftbehind run --exports``), keeping the main job under its 10 s
 budget.
+
+:class:`ReadAhead` builds the ward shapes and parses the inputs the later steps declare, in a
+worker thread, while the first steps run (shapely, GDAL and the CSV parser release the GIL). It
+is always stopped and joined before the command returns, on success *and* on failure: a worker
+still inside native code while the interpreter shuts down aborts the process or hangs it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from leftbehind.context import RunContext
 
 EXPORTS = ("html", "png", "xlsx", "geojson")
 FILES = {"html": "report.html", "png": "map.png", "xlsx": "leftbehind.xlsx", "geojson": "wards.geojson"}
 
 
-#: inputs of the outcome, breakdown, politics and economy steps (read ahead on a cold cache)
-LATE_INPUTS = (
-    "imd2019_file8",
-    "imd2019_file6",
-    "lookup_oa11_lsoa11",
-    "jobs_at_risk_msoa11",
-    "ruc11_lsoa11",
-    "drkane_lsoa_latlong",
-    "lookup_wd17_pcon17",
-    "ge2017_results",
-    "ge2019_results",
-    "hanretty_leave_pcon_csv",
-    "eu_referendum_results",
-    "cjrs_pcon_2021",
-    "cjrs_la_august2020",
-    "claimant_count_london_lsoa11",
-    "pcon19_names",
-)
+class ReadAhead:
+    """Read ahead in a worker thread; stop it with :meth:`close` (waits for the item in hand).
 
+    Errors in the worker are swallowed: the step that needs the data reads it again and raises
+    the error, with its message, in the main thread.
+    """
 
-def prefetch_geometry(data=None):
-    """Start building (or reading) the ward shapes and their SVG paths in a background thread.
+    def __init__(self, ctx: RunContext, datasets: tuple[str, ...], geometry: bool = True):
+        self._stop = threading.Event()
+        self._ctx = ctx
+        self._datasets = datasets
+        self._geometry = geometry
+        self._thread = threading.Thread(target=self._work, name="leftbehind-read-ahead", daemon=True)
 
-    Shapely and GDAL release the GIL, so on a cold cache this overlaps with the analysis; the
-    report then finds both in the cache. Returns the thread (join it before writing)."""
-    import threading
+    def __enter__(self) -> ReadAhead:
+        self._thread.start()
+        return self
 
-    from leftbehind.report.geometry import cached_svg_paths
+    def __exit__(self, *exc) -> None:
+        self.close()
 
-    def work():
-        # any error is raised again, with its message, when the step that needs it runs
-        with contextlib.suppress(Exception):
-            cached_svg_paths(data)
-        from leftbehind.data import load
+    def _work(self) -> None:
+        if self._geometry and not self._stop.is_set():
+            from leftbehind.report.geometry import cached_svg_paths
 
-        for dataset in LATE_INPUTS:  # parse what the later pipeline steps read, while the first ones run
             with contextlib.suppress(Exception):
-                load(dataset, data)
+                cached_svg_paths(self._ctx)
+        for dataset in self._datasets:
+            if self._stop.is_set():
+                return
+            with contextlib.suppress(Exception):
+                self._ctx.read_ahead(dataset)
 
-    t = threading.Thread(target=work, name="leftbehind-geometry", daemon=True)
-    t.start()
-    return t
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
 
 
-def write_report(results, folder: str | Path, exports=("html",), data=None, atomic: bool = False) -> list[str]:
+def write_report(results, folder: str | Path, exports=("html",), *, ctx: RunContext, atomic: bool = False) -> list[str]:
     """Write the chosen outputs into ``folder``; returns the file names written.
 
     ``atomic=True`` writes each file through a temporary sibling (for a folder that is not
@@ -69,26 +74,26 @@ def write_report(results, folder: str | Path, exports=("html",), data=None, atom
     from leftbehind.report.geometry import ward_shapes
 
     folder = Path(folder)
-    shapes = ward_shapes(data) if set(exports) - {"html"} else None  # the HTML needs only the cached paths
+    shapes = ward_shapes(ctx) if set(exports) - {"html"} else None  # the HTML needs only the cached paths
     written = []
     for kind in exports:
         target = folder / FILES[kind]
         if atomic:
             with atomic_path(target) as tmp:
-                _write(kind, results, shapes, tmp, data)
+                _write(kind, results, shapes, tmp, ctx=ctx)
         else:
-            _write(kind, results, shapes, target, data)
+            _write(kind, results, shapes, target, ctx=ctx)
         written.append(FILES[kind])
     return written
 
 
-def _write(kind: str, results, shapes, path: Path, data=None) -> None:
+def _write(kind: str, results, shapes, path: Path, *, ctx: RunContext) -> None:
     if kind == "html":
         from leftbehind.report.geometry import cached_svg_paths
         from leftbehind.report.html import render_report
 
-        paths, viewbox = cached_svg_paths(data)
-        path.write_text(render_report(results, paths, viewbox, data), encoding="utf-8")
+        paths, viewbox = cached_svg_paths(ctx)
+        path.write_text(render_report(results, paths, viewbox, ctx=ctx), encoding="utf-8")
     elif kind == "png":
         from leftbehind.report.exports import png_map
 

@@ -9,18 +9,6 @@ import pandas as pd
 from leftbehind.analysis.leftbehind import GROUP_LABELS, GROUPS
 from leftbehind.report.html import COLOURS
 
-SHEETS = {  # table -> sheet name (Excel allows 31 characters)
-    "wards": "wards",
-    "outcomes": "outcomes",
-    "diagnostics": "diagnostics",
-    "published_checks": "published_checks",
-    "breakdown_region": "regions",
-    "breakdown_lad": "local_authorities",
-    "breakdown_constituency": "constituencies",
-    "ward_indicators": "ward_indicators",
-    "index_fits": "index_fits",
-}
-
 
 def png_map(wards: pd.DataFrame, shapes, path: Path, title: str) -> None:
     """A static map of the wards by group (matplotlib, Agg backend), for documents."""
@@ -61,25 +49,30 @@ def png_map(wards: pd.DataFrame, shapes, path: Path, title: str) -> None:
 
 
 def excel(tables: dict[str, pd.DataFrame], path: Path) -> None:
-    """One sheet per table (xlsxwriter), plus a 'README' sheet naming the sources and licences."""
+    """One sheet per table of the run, in registry order (xlsxwriter), after a README sheet that
+    names each sheet's table, what it holds, and the sources and licences."""
+    from leftbehind.report.registry import registry
+
+    reg = {n: t for n, t in registry().items() if n in tables and not t.template}
     readme = pd.DataFrame(
         {
+            "sheet": ["", "", "", *(t.sheet for t in reg.values())],
             "about": [
                 "leftbehind output: one sheet per table; the same tables as the CSV files and the SQLite database.",
                 "Community Needs Index values: OCSI for Local Trust, redistributed publicly, NOT open data: cite them.",
                 "Indices of Deprivation, ONS geography and population: Open Government Licence v3.0.",
-            ]
+                *(f"{t.path}: {t.title}. {t.description}" for t in reg.values()),
+            ],
         }
     )
     with pd.ExcelWriter(path, engine="xlsxwriter") as xl:
         readme.to_excel(xl, sheet_name="README", index=False)
-        for name, sheet in SHEETS.items():
-            if name in tables:
-                t = tables[name].copy()
-                for c in t.columns:
-                    if str(t[c].dtype) in ("Int64", "boolean") or isinstance(t[c].dtype, pd.StringDtype):
-                        t[c] = t[c].astype(object).where(t[c].notna(), None)
-                t.to_excel(xl, sheet_name=sheet, index=False)
+        for name, spec in reg.items():
+            t = tables[name].copy()
+            for c in t.columns:
+                if str(t[c].dtype) in ("Int64", "boolean") or isinstance(t[c].dtype, pd.StringDtype):
+                    t[c] = t[c].astype(object).where(t[c].notna(), None)
+            t.to_excel(xl, sheet_name=spec.sheet, index=False)
 
 
 def geojson(wards: pd.DataFrame, shapes, path: Path) -> None:

@@ -5,30 +5,43 @@ National Grid, dissolved to December 2017 wards with a coverage union (adjacent 
 edges exactly, so this is fast and gap-free) and simplified with a topology-preserving
 *coverage* simplification, so neighbouring wards keep a common border. CNI wards that no LSOA
 is best-fitted to (12) have no shape and are listed as such. The result is cached (Parquet,
-keyed by the input files' sha256 and the tolerance).
+keyed by the input files' sha256, the tolerance and a digest of this module's code).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+if TYPE_CHECKING:
+    from leftbehind.context import RunContext
+
 BNG = "EPSG:27700"
 
 
-def ward_shapes(data=None, tolerance: float = 150.0):
+@functools.cache
+def code_digest() -> str:
+    """Digest of this module's code: a change to how shapes are built invalidates their cache."""
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
+
+
+def ward_shapes(ctx: RunContext, tolerance: float = 150.0):
     """GeoDataFrame ``ward_code, geometry`` (British National Grid metres), one row per ward with LSOAs."""
     import geopandas as gpd
     import shapely
 
-    from leftbehind.data import load
-    from leftbehind.data.sources import cache_dir, resolve
+    from leftbehind.data.sources import cache_dir
 
-    res = resolve("boundaries_lsoa11", data)
-    lk = load("lookup_lsoa11_wd17", data)
-    key = hashlib.sha256(f"{res.sha256}|{lk.attrs['provenance']['sha256']}|{tolerance}|1".encode()).hexdigest()[:16]
+    res = ctx.resolve("boundaries_lsoa11", record=False)
+    lk = ctx.load("lookup_lsoa11_wd17")
+    key = hashlib.sha256(
+        f"{res.sha256}|{lk.attrs['provenance']['sha256']}|{tolerance}|{code_digest()}".encode()
+    ).hexdigest()[:16]
     cached = cache_dir() / "geometry" / f"wards-{key}.parquet"
     if cached.is_file():
         try:
@@ -66,14 +79,14 @@ def ward_shapes(data=None, tolerance: float = 150.0):
 _PATHS: dict[tuple[int, float], tuple[pd.DataFrame, tuple[int, int, int, int]]] = {}
 
 
-def cached_svg_paths(data=None, unit: float = 100.0) -> tuple[pd.DataFrame, tuple[int, int, int, int]]:
+def cached_svg_paths(ctx: RunContext, unit: float = 100.0) -> tuple[pd.DataFrame, tuple[int, int, int, int]]:
     """:func:`svg_paths` of :func:`ward_shapes`, cached on disk next to the shapes."""
     import json
 
-    from leftbehind.data.sources import cache_dir, resolve
+    from leftbehind.data.sources import cache_dir
 
-    res = resolve("boundaries_lsoa11", data)
-    key = hashlib.sha256(f"{res.sha256}|{unit}|paths1".encode()).hexdigest()[:16]
+    res = ctx.resolve("boundaries_lsoa11", record=False)
+    key = hashlib.sha256(f"{res.sha256}|{unit}|paths|{code_digest()}".encode()).hexdigest()[:16]
     path = cache_dir() / "geometry" / f"paths-{key}.parquet"
     if path.is_file():
         try:
@@ -81,7 +94,7 @@ def cached_svg_paths(data=None, unit: float = 100.0) -> tuple[pd.DataFrame, tupl
             return t[["ward_code", "d"]], tuple(json.loads(t.attrs.get("viewbox", "null")) or _viewbox(t))
         except Exception:
             path.unlink(missing_ok=True)
-    paths, vb = svg_paths(ward_shapes(data), unit)
+    paths, vb = svg_paths(ward_shapes(ctx), unit)
     try:
         from leftbehind.io import atomic_path
 
@@ -136,16 +149,14 @@ def svg_paths(shapes, unit: float = 100.0) -> tuple[pd.DataFrame, tuple[int, int
     return out, (0, 0, width, height)
 
 
-def hex_map(data=None) -> tuple[pd.DataFrame, tuple[int, int, int, int]]:
+def hex_map(ctx: RunContext) -> tuple[pd.DataFrame, tuple[int, int, int, int]]:
     """The constituency hex cartogram (parlitools, one hexagon per seat) as SVG paths:
     ``pcon_code, d`` and a viewBox. Longitude is scaled by cos(54°) so hexagons keep their shape."""
     import pyogrio
 
-    from leftbehind.data.sources import resolve
-
-    shp = resolve("hexmap_west_shp", data)
+    shp = ctx.resolve("hexmap_west_shp", record=False)
     for part in ("hexmap_west_shx", "hexmap_west_dbf", "hexmap_west_prj"):
-        resolve(part, data)  # present and checksummed beside the .shp
+        ctx.resolve(part, record=False)  # present and checksummed beside the .shp
     g = pyogrio.read_dataframe(shp.path)
     import shapely
 

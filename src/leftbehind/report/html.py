@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 from importlib import resources
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,9 @@ from markupsafe import Markup, escape
 
 from leftbehind.analysis.leftbehind import GROUP_LABELS, GROUPS
 from leftbehind.analysis.pipeline import WARD_COLUMNS
+
+if TYPE_CHECKING:
+    from leftbehind.context import RunContext
 
 COLOURS = {
     "left_behind": "#b2182b",
@@ -116,12 +120,16 @@ def html_table(df: pd.DataFrame, columns: list[tuple[str, str, str]], table_id: 
     )
 
 
-def build_context(results, paths: pd.DataFrame, viewbox, data_dir=None) -> dict:
+def build_context(results, paths: pd.DataFrame, viewbox, *, ctx: RunContext) -> dict:
+    from leftbehind.editions import edition
+
+    research = edition("2020")
+    pairing = research.pairing(results.options.imd)
     t = results.tables
     wards = t["wards"]
     opts = results.options
     s = results.summary
-    k = int(s["cut_off"]["cutoff_rank"])
+    k = int(s.cut_off.cutoff_rank)
     w = wards.rename(columns={"left_behind_published_2020": "published"})
     wj = w[WARD_COLS].copy()
     for c in wj.select_dtypes("floating").columns:
@@ -135,7 +143,8 @@ def build_context(results, paths: pd.DataFrame, viewbox, data_dir=None) -> dict:
     wi = t["ward_indicators"].set_index("ward_code")
     labels = outcome.drop_duplicates("indicator").set_index("indicator")
     cols = [c for c in PROFILE_INDICATORS if c in wi.columns]
-    est = outcome.pivot_table(index="indicator", columns="group", values="estimate", aggfunc="first")
+    est = outcome.pivot_table(index="indicator", columns="group", values="estimate", aggfunc="first", dropna=False)
+    est = est.reindex(columns=["left_behind", "other_deprived", "england"])
     ind = {
         "cols": [{"key": c, "label": labels.loc[c, "label"], "unit": labels.loc[c, "unit"]} for c in cols],
         "codes": list(wi.index),
@@ -162,18 +171,18 @@ def build_context(results, paths: pd.DataFrame, viewbox, data_dir=None) -> dict:
     }
     group_paths = paths.merge(wards[["ward_code", "group"]], on="ward_code", how="inner")
     no_shape = wards[~wards["ward_code"].isin(group_paths["ward_code"])]
-    d = s.get("diagnostics")
+    d = s.diagnostics
     diag = t.get("diagnostics")
     cards = [
         {
             "value": f"{len(lb):,}",
             "label": "left-behind wards",
-            "published": "published 2020 list: 225" if opts.imd == "2019" else "published 2019 list: 206",
+            "published": f"{pairing.list.name}: {pairing.list.size}",
         },
         {
             "value": f"{lb['population'].sum() / 1e6:.2f} m",
             "label": f"residents ({opts.residents})",
-            "published": "published: about 2.4 million" if opts.imd == "2019" else "",
+            "published": _published_display(research.published_value(opts.imd, "lbn_residents")),
         },
         {
             "value": f"{int((wards['group'] == 'other_deprived').sum()):,}",
@@ -184,16 +193,14 @@ def build_context(results, paths: pd.DataFrame, viewbox, data_dir=None) -> dict:
     if d:
         cards.append(
             {
-                "value": f"{d['matched']} of {d['published']}",
+                "value": f"{d.matched} of {d.published}",
                 "label": "published wards found",
-                "published": f"{d['extra']} extra, {d['missed']} missed; F1 {d['f1']:.3f}",
+                "published": f"{d.extra} extra, {d.missed} missed; F1 {d.f1:.3f}",
             }
         )
-    for r in s["published_checks"]:
-        if r["check"].startswith("left-behind wards, North") and "(" not in r["check"]:
-            cards.append(
-                {"value": f"{r['ours']:,.0f}", "label": r["check"], "published": f"published {r['published']:,.0f}"}
-            )
+    for r in s.published_checks:
+        if r.check.startswith("left-behind wards, North") and "(" not in r.check:
+            cards.append({"value": f"{r.ours:,.0f}", "label": r.check, "published": f"published {r.published:,.0f}"})
     for r in outcome[outcome["published"].notna() & (outcome["group"] != "england")].itertuples():
         cards.append(
             {
@@ -225,8 +232,7 @@ def build_context(results, paths: pd.DataFrame, viewbox, data_dir=None) -> dict:
         ("reason", "Reason", ""),
     ]
     inputs = [
-        {"dataset": i["dataset"], "edition": i["edition"], "sha": str(i["sha256"])[:16] + "…", "licence": i["licence"]}
-        for i in s["inputs"]
+        {"dataset": i.dataset, "edition": i.edition, "sha": i.sha256[:16] + "…", "licence": i.licence} for i in s.inputs
     ]
     method = [
         "Community Needs Index 2019 (OCSI for Local Trust): 7,433 December 2017 wards; score = sum of the "
@@ -239,8 +245,8 @@ def build_context(results, paths: pd.DataFrame, viewbox, data_dir=None) -> dict:
         "with Wilson intervals, means with a ward bootstrap.",
         "Residents: ONS mid-2019 small-area population estimates shared to wards by the same route.",
     ]
-    ctx_extra = _economy_politics_context(results, data_extra := {}, data_dir)
-    ctx_extra.update(_current_context(results, data_extra))
+    ctx_extra = _economy_politics_context(results, data_extra := {}, ctx=ctx)
+    ctx_extra.update(_current_context(results, data_extra, research.pairing("2019").list.size))
     data.update(data_extra)
     return {
         **ctx_extra,
@@ -283,17 +289,18 @@ def build_context(results, paths: pd.DataFrame, viewbox, data_dir=None) -> dict:
         if diag is not None
         else Markup("<p>No published list to compare with for this edition.</p>"),
         "diag_note": (
-            f"Against the published 2020 list: matched {d['matched']}, missed {d['missed']}, extra "
-            f"{d['extra']} (precision {d['precision']:.3f}, recall {d['recall']:.3f}, F1 {d['f1']:.3f}). "
+            f"Against the {pairing.list.name}: matched {d.matched}, missed {d.missed}, extra "
+            f"{d.extra} (precision {d.precision:.3f}, recall {d.recall:.3f}, F1 {d.f1:.3f}). "
             "Margins are cut-off minus rank (negative = outside)."
         )
         if d
         else "",
         "method": method,
-        "options": [(k_, str(v)) for k_, v in s["options"].items()],
+        "options": [(k_, str(v)) for k_, v in s.options.items()],
         "inputs": inputs,
-        "citations": s["citations"],
-        "version": s["leftbehind_version"],
+        "citations": s.citations,
+        "output_files": _output_files(results),
+        "version": s.leftbehind_version,
         "footer": "Community Needs Index © OCSI for Local Trust, not open data. Contains public sector information "
         "licensed under the Open Government Licence v3.0; contains OS data © Crown copyright and database right.",
     }
@@ -307,16 +314,16 @@ LAYER = {
 }
 
 
-def _current_context(results, data: dict) -> dict:
+def _current_context(results, page: dict, published_2020: int) -> dict:
     t = results.tables
-    cur = (results.summary or {}).get("current")
+    cur = results.summary.current
     if not cur or "lsoa21" not in t:
         return {"has_current": False}
     layer = t.get("ward_layer_2025")
     counts = layer["layer_2025"].value_counts() if layer is not None else {}
     if layer is not None:
-        data["layer2025"] = dict(zip(layer["ward_code"], layer["layer_2025"], strict=True))
-    g, tr = cur["groups"], cur.get("transitions", {})
+        page["layer2025"] = dict(zip(layer["ward_code"], layer["layer_2025"], strict=True))
+    g, tr = cur.groups, cur.transitions
     n = "lsoas"
     bcols = [
         ("area_name", "Area", ""),
@@ -346,17 +353,20 @@ def _current_context(results, data: dict) -> dict:
     ]
     return {
         "has_current": True,
-        "current_text": f"{cur['rule']}. Population: {cur['population_base']}. Change since 2020: "
-        f"{tr.get('rule', '')}. IoD scores are not a time series: compare groups, not scores.",
+        "current_text": f"{cur.rule}. Population: {cur.population_base}. Change since 2020: "
+        f"{tr.rule if tr else ''}. IoD scores are not a time series: compare groups, not scores.",
         "current_cards": [
-            {"value": f"{g['left_behind']['lsoas']:,}", "label": "left-behind LSOAs (2025)"},
-            {"value": f"{g['left_behind']['population'] / 1e6:.2f} m", "label": "residents (Census 2021)"},
+            {"value": f"{g['left_behind'].lsoas:,}", "label": "left-behind LSOAs (2025)"},
+            {"value": f"{g['left_behind'].population / 1e6:.2f} m", "label": "residents (Census 2021)"},
             {
-                "value": f"{tr.get('current_lb_lsoas_persistent', 0):,}",
+                "value": f"{tr.current_lb_lsoas_persistent if tr else 0:,}",
                 "label": "persistent: in a 2020 left-behind ward",
             },
-            {"value": f"{tr.get('current_lb_lsoas_new', 0):,}", "label": "new since 2020"},
-            {"value": f"{tr.get('wards_2020_still', 0)} of 225", "label": "2020 wards still holding one"},
+            {"value": f"{tr.current_lb_lsoas_new if tr else 0:,}", "label": "new since 2020"},
+            {
+                "value": f"{tr.wards_2020_still if tr else 0} of {published_2020}",
+                "label": "2020 wards still holding one",
+            },
         ],
         "transitions_region_table": html_table(t["transitions_region"], tcols, "transitions-table"),
         "current_region_table": html_table(t["current_region"], bcols, "current-region-table"),
@@ -378,19 +388,19 @@ HEX_BINS = [
 ]
 
 
-def _economy_politics_context(results, data: dict, data_dir=None) -> dict:
+def _economy_politics_context(results, page: dict, *, ctx: RunContext) -> dict:
     t = results.tables
     s = results.summary
-    ctx: dict = {}
-    pol = s.get("politics") or {}
+    out: dict = {}
+    pol = s.politics
     pcon = t.get("constituencies")
     if pcon is not None:
-        data["pcon"] = [
+        page["pcon"] = [
             [r.pcon_name, _clean(r.lbn_share), _clean(r.leave_share_est), bool(r.red_wall)] for r in pcon.itertuples()
         ]
         from leftbehind.report.geometry import hex_map
 
-        hexes, vb = hex_map(data_dir)
+        hexes, vb = hex_map(ctx)
         by = pcon.set_index("pcon_code")
         items = []
         for h in hexes.itertuples():
@@ -401,20 +411,20 @@ def _economy_politics_context(results, data: dict, data_dir=None) -> dict:
             else:
                 fill, title = "#d9d9d9", "outside England"
             items.append({"d": h.d, "fill": fill, "code": h.pcon_code, "title": title})
-        ctx.update(
+        out.update(
             hexes=items,
             hex_viewbox=" ".join(map(str, vb)),
             hex_legend=[{"fill": c, "label": lab} for _, c, lab in HEX_BINS]
             + [{"fill": "#d9d9d9", "label": "outside England"}],
         )
-        ctx["red_wall_text"] = (
-            f"Red wall: seats {pol.get('red_wall_rule', '')} — {pol.get('red_wall_seats_uk', 0)} in the UK, "
-            f"{pol.get('red_wall_seats_england', 0)} in England. They hold {pol.get('lbn_wards_in_red_wall_seats', 0)} "
-            f"left-behind wards ({pol.get('lbn_residents_in_red_wall_seats', 0):,} residents); the other English seats "
-            f"hold {pol.get('lbn_wards_in_other_seats', 0)} ({pol.get('lbn_residents_in_other_seats', 0):,})."
+        out["red_wall_text"] = (
+            f"Red wall: seats {pol.red_wall_rule} — {pol.red_wall_seats_uk} in the UK, "
+            f"{pol.red_wall_seats_england} in England. They hold {pol.lbn_wards_in_red_wall_seats} "
+            f"left-behind wards ({pol.lbn_residents_in_red_wall_seats:,} residents); the other English seats "
+            f"hold {pol.lbn_wards_in_other_seats} ({pol.lbn_residents_in_other_seats:,})."
         )
     corr = t.get("politics_correlations")
-    ctx["correlation_table"] = (
+    out["correlation_table"] = (
         html_table(
             corr,
             [
@@ -441,21 +451,18 @@ def _economy_politics_context(results, data: dict, data_dir=None) -> dict:
         ("denominator", "Residents 16-64", "int"),
     ]
     claim = t.get("economy_claimants")
-    ctx["claimant_table"] = html_table(claim, pooled, "claimant-table") if claim is not None else None
-    cc = (s.get("economy") or {}).get("claimant_count") or {}
-    ctx["claimant_note"] = (
-        (
-            f"The claimant count for {cc.get('month')} is not available offline ({cc.get('message')}). "
-            f"Fetch it once with `{cc.get('how_to_fetch')}` and run again. The 2020 research reported "
-            "10.6% in left-behind neighbourhoods vs 6.5% in England (May/June 2020)."
-        )
-        if cc
+    out["claimant_table"] = html_table(claim, pooled, "claimant-table") if claim is not None else None
+    cc = s.economy.claimant_count
+    out["claimant_note"] = (
+        f"The claimant count for {cc.month} is not available offline ({cc.message}). "
+        f"Fetch it once with `{cc.how_to_fetch}` and run again. The 2020 research reported " + _published_claimants()
+        if not cc.available
         else ""
     )
     lon = t.get("economy_claimants_london")
-    ctx["claimant_london_table"] = html_table(lon, pooled, "claimant-london-table") if lon is not None else Markup("")
+    out["claimant_london_table"] = html_table(lon, pooled, "claimant-london-table") if lon is not None else Markup("")
     fur = t.get("economy_furlough")
-    ctx["furlough_table"] = (
+    out["furlough_table"] = (
         html_table(
             fur,
             [
@@ -474,10 +481,38 @@ def _economy_politics_context(results, data: dict, data_dir=None) -> dict:
         if fur is not None
         else Markup("")
     )
-    return ctx
+    return out
 
 
-def render_report(results, paths: pd.DataFrame, viewbox, data_dir=None) -> str:
+def _output_files(results) -> list[dict]:
+    """The run's tables as the output-table registry declares them (path, title, meaning, rows)."""
+    from leftbehind.report.registry import registry
+
+    return [
+        {"path": t.path, "title": t.title, "description": t.description, "rows": f"{len(results.tables[n]):,}"}
+        for n, t in registry().items()
+        if n in results.tables and not t.template
+    ]
+
+
+def _published_display(c) -> str:
+    if c is None:
+        return ""
+    return f"published: {c.display}" if c.display else f"published: {c.value:,.0f}"
+
+
+def _published_claimants() -> str:
+    from leftbehind.editions import edition
+
+    rates = {r.group: r for r in edition("2020").rates("2019", "claimant_count")}
+    lb, en = rates["left_behind"], rates["england"]
+    return (
+        f"{lb.value:.1f}% in left-behind neighbourhoods vs {en.value:.1f}% in England "
+        f"({'/'.join(m for m in (lb.months or ()))}; {edition('2020').cite(lb.source)})."
+    )
+
+
+def render_report(results, paths: pd.DataFrame, viewbox, *, ctx: RunContext) -> str:
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     env = Environment(
@@ -485,4 +520,4 @@ def render_report(results, paths: pd.DataFrame, viewbox, data_dir=None) -> str:
         autoescape=select_autoescape(["html", "j2"]),
         keep_trailing_newline=True,
     )
-    return env.get_template("report.html.j2").render(**build_context(results, paths, viewbox, data_dir))
+    return env.get_template("report.html.j2").render(**build_context(results, paths, viewbox, ctx=ctx))

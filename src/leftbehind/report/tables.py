@@ -1,15 +1,10 @@
 """Write the results of a run: CSV, Parquet, JSON and one SQLite database, atomically.
 
-Layout of the output folder::
-
-    wards.csv, wards.parquet         one row per CNI ward (7,433)
-    outcomes.csv                     indicators by group with 95% intervals
-    diagnostics.csv                  matched / missed / extra wards vs the published list
-    published_checks.csv             our figures beside the published ones, with differences
-    breakdowns/region.csv, lad.csv, constituency.csv
-    indices/<index>.csv, index_fits.csv
-    summary.json                     counts, options, inputs (dataset, file, sha256), version
-    leftbehind.sqlite                every table above, for analysts who query
+What is written, and where, comes from the output-table registry (``report/outputs.yaml``,
+:mod:`leftbehind.report.registry`): every table of the results is written to its declared path
+after its columns are checked against the declaration; ``wards`` also as Parquet; each rebuilt
+index to ``indices/<index>.csv``; every table into ``leftbehind.sqlite``; the typed summary to
+``summary.json``. :func:`read_results` reads a finished run back through the same registry.
 
 Floats are rounded to 6 decimals and rows kept in a fixed order: two runs on the same inputs
 give byte-identical CSV files.
@@ -24,40 +19,51 @@ from pathlib import Path
 import pandas as pd
 
 from leftbehind.io import atomic_dir, csv_to
-
-FILES = {
-    "wards": "wards.csv",
-    "outcomes": "outcomes.csv",
-    "diagnostics": "diagnostics.csv",
-    "published_checks": "published_checks.csv",
-    "breakdown_region": "breakdowns/region.csv",
-    "breakdown_lad": "breakdowns/lad.csv",
-    "breakdown_constituency": "breakdowns/constituency.csv",
-    "index_fits": "indices/index_fits.csv",
-    "ward_indicators": "ward_indicators.csv",
-    "constituencies": "constituencies.csv",
-    "politics_correlations": "politics/correlations.csv",
-    "politics_lad": "politics/local_authorities.csv",
-    "economy_claimants": "economy/claimants.csv",
-    "economy_claimants_london": "economy/claimants_london.csv",
-    "economy_furlough": "economy/furlough.csv",
-    "lsoa21": "lsoa21.csv",
-    "current_region": "current/region.csv",
-    "current_lad": "current/lad.csv",
-    "current_outcomes": "current/outcomes.csv",
-    "transitions_wards_2020": "current/transitions_wards_2020.csv",
-    "transitions_region": "current/transitions_region.csv",
-    "transitions_lad": "current/transitions_lad.csv",
-    "ward_layer_2025": "current/ward_layer_2025.csv",
-}
+from leftbehind.report.registry import registry, table_def
 
 
 def _json_default(o):
     if hasattr(o, "item"):
         return o.item()
-    if isinstance(o, Path):
-        return str(o)
     return str(o)
+
+
+def summary_json(summary) -> str:
+    return json.dumps(summary.model_dump(mode="python"), indent=2, default=_json_default) + "\n"
+
+
+def write_tables(results, tmp: Path) -> list[str]:
+    """Write every table of ``results`` into the folder ``tmp``; return the files written."""
+    written: list[str] = []
+    reg = registry()
+    unknown = sorted(set(results.tables) - set(reg))
+    if unknown:
+        raise AssertionError(f"tables not declared in report/outputs.yaml: {unknown}")
+    for name, spec in reg.items():
+        if spec.template or name not in results.tables:
+            continue
+        table = results.tables[name]
+        spec.check(table)
+        (tmp / spec.path).parent.mkdir(parents=True, exist_ok=True)  # subfolders only when they get a file
+        csv_to(table, tmp / spec.path)
+        written.append(spec.path)
+        if spec.parquet:
+            parquet = str(Path(spec.path).with_suffix(".parquet"))
+            table.to_parquet(tmp / parquet, index=False)
+            written.append(parquet)
+    index = table_def("index")
+    for b in results.fits:
+        index.check(b.built)
+        rel = index.path.format(name=b.spec.name)
+        (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+        csv_to(b.built, tmp / rel)
+        written.append(rel)
+    with sqlite3.connect(tmp / "leftbehind.sqlite") as con:
+        for name, table in results.tables.items():
+            _sqlite_safe(table).to_sql(name, con, index=False, if_exists="replace")
+    con.close()
+    written.append("leftbehind.sqlite")
+    return written
 
 
 def write_results(results, out: str | Path, extra=None) -> list[str]:
@@ -66,28 +72,10 @@ def write_results(results, out: str | Path, extra=None) -> list[str]:
     ``extra``: an optional callable ``f(tmp_folder)`` writing more files (e.g. the report) inside
     the same atomic swap.
     """
-    written: list[str] = []
     with atomic_dir(out) as tmp:
-        if results.fits:
-            (tmp / "indices").mkdir()
-        for name, rel in FILES.items():
-            if name in results.tables:
-                (tmp / rel).parent.mkdir(parents=True, exist_ok=True)  # subfolders only when they get a file
-                csv_to(results.tables[name], tmp / rel)
-                written.append(rel)
-        results.tables["wards"].to_parquet(tmp / "wards.parquet", index=False)
-        written.append("wards.parquet")
-        for spec, built, _fit, _res in results.fits:
-            csv_to(built, tmp / "indices" / f"{spec.name}.csv")
-            written.append(f"indices/{spec.name}.csv")
-        with sqlite3.connect(tmp / "leftbehind.sqlite") as con:
-            for name, table in results.tables.items():
-                _sqlite_safe(table).to_sql(name, con, index=False, if_exists="replace")
-        con.close()
-        written.append("leftbehind.sqlite")
-        summary = dict(results.summary)
-        summary["files"] = sorted(written + ["summary.json"])
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=_json_default) + "\n", encoding="utf-8")
+        written = write_tables(results, tmp)
+        results.summary.files = sorted(written + ["summary.json"])
+        (tmp / "summary.json").write_text(summary_json(results.summary), encoding="utf-8")
         if extra is not None:
             written += list(extra(tmp) or [])
     return sorted(written + ["summary.json"])
@@ -105,10 +93,16 @@ def _sqlite_safe(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+REQUIRED = ("wards", "outcomes", "breakdown_region", "breakdown_lad", "ward_indicators")
+
+
 def read_results(out: str | Path):
     """Read the tables and summary of a finished run back (for ``report`` and ``serve``)."""
-    from leftbehind.analysis.pipeline import Options, Results
+    from pydantic import ValidationError
+
+    from leftbehind.analysis.results import Results, RunSummary
     from leftbehind.errors import UsageError
+    from leftbehind.options import make_run_options
 
     out = Path(out)
     summary_path = out / "summary.json"
@@ -118,18 +112,22 @@ def read_results(out: str | Path):
             hint=f"run `leftbehind run --out {out}` first",
         )
     try:
-        summary = json.loads(summary_path.read_text(encoding="utf-8"))
-        opts = Options.model_validate(summary["options"])
-    except (ValueError, KeyError) as exc:
+        summary = RunSummary.model_validate(json.loads(summary_path.read_text(encoding="utf-8")))
+        opts = make_run_options(**summary.options)
+    except (ValueError, ValidationError, UsageError) as exc:
         raise UsageError(
-            f"{summary_path} is not a leftbehind summary ({exc})", hint=f"re-run `leftbehind run --out {out}`"
+            f"{summary_path} is not the summary of a run by this version of leftbehind ({str(exc).splitlines()[0]})",
+            hint=f"re-run `leftbehind run --out {out}`",
         ) from None
     res = Results(opts, summary=summary)
-    res.tables["wards"] = pd.read_parquet(out / "wards.parquet")
-    for name, rel in FILES.items():
-        if name != "wards" and (out / rel).is_file():
-            res.tables[name] = pd.read_csv(out / rel, keep_default_na=True)
-    missing = [n for n in ("outcomes", "breakdown_region", "breakdown_lad", "ward_indicators") if n not in res.tables]
+    for name, spec in registry().items():
+        if spec.template:
+            continue
+        if spec.parquet and (out / spec.path).with_suffix(".parquet").is_file():
+            res.tables[name] = pd.read_parquet((out / spec.path).with_suffix(".parquet"))
+        elif (out / spec.path).is_file():
+            res.tables[name] = pd.read_csv(out / spec.path, keep_default_na=True)
+    missing = [n for n in REQUIRED if n not in res.tables]
     if missing:
         raise UsageError(f"{out} is missing {', '.join(missing)}", hint=f"re-run `leftbehind run --out {out}`")
     return res

@@ -1,20 +1,29 @@
 """FastAPI app over the outputs of ``leftbehind run`` (read-only).
 
 Routes: ``/`` (the report), ``/health``, ``/api/summary``, ``/api/wards`` (search and filter,
-JSON or CSV), ``/api/wards/{code}``, ``/api/lads/{code}``, ``/api/regions``, ``/openapi.json``.
+JSON or CSV), ``/api/wards/{code}``, ``/api/lads/{code}``, ``/api/regions``, ``/api/tables``
+(every output table of the registry, with its columns, units and meanings) and
+``/api/tables/{name}`` (its rows, JSON or CSV), ``/openapi.json``.
 Unknown codes give 404 JSON, bad parameters 422 JSON with a message; no route serves files by
 path, so there is nothing to traverse. Every response carries a Content-Security-Policy,
 ``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY`` and ``Referrer-Policy: no-referrer``.
 The interactive docs page is off (it would load assets from a CDN); the schema is at
 ``/openapi.json``.
+
+The run is read once at start-up and read again when the served folder is re-run (its
+``summary.json`` is replaced): every endpoint, the report and the API alike, then serves the new
+run. ``/health`` names the run it serves (``run_id``: a digest of its summary.json; ``run_date``;
+``inputs_sha256``: a digest of the input files' checksums).
 """
 
 from __future__ import annotations
 
 import io
 import math
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
 import pandas as pd
@@ -26,6 +35,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from leftbehind import __version__
 from leftbehind.analysis.pipeline import WARD_COLUMNS
+
+if TYPE_CHECKING:
+    from leftbehind.context import RunContext
 
 CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
@@ -39,6 +51,16 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 WARD_FIELDS = [*WARD_COLUMNS, "left_behind_published_2020", "note"]
+SUMMARY_FIELDS = {
+    "leftbehind_version",
+    "options",
+    "cut_off",
+    "groups",
+    "diagnostics",
+    "published_checks",
+    "inputs",
+    "citations",
+}
 Group = Literal["left_behind", "other_deprived", "rest", "no_imd"]
 
 
@@ -56,39 +78,106 @@ def _records(df: pd.DataFrame) -> list[dict]:
     return [{k: _clean(v) for k, v in r.items()} for r in df.to_dict("records")]
 
 
-def create_app(out: str | Path, data=None) -> FastAPI:
-    """The app for the run in ``out`` (read once at start-up)."""
+def _csv(df: pd.DataFrame, filename: str) -> Response:
+    buf = io.StringIO()
+    df.to_csv(buf, index=False)
+    return Response(
+        buf.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@dataclass
+class Loaded:
+    """A finished run, read once and held ready for the endpoints."""
+
+    results: object
+    wards: pd.DataFrame
+    records: list[dict]
+    col_group: np.ndarray
+    col_region: np.ndarray
+    col_lad: np.ndarray
+    texts: np.ndarray
+    indicators: pd.DataFrame
+    lads: pd.DataFrame
+    regions: pd.DataFrame
+    summary: dict
+    health: dict
+    stamp: tuple
+    report: dict[str, str] = field(default_factory=dict)
+
+
+def _stamp(out: Path) -> tuple:
+    """What identifies the run in ``out``: summary.json's inode, size and mtime (a re-run replaces it)."""
+    st = (out / "summary.json").stat()
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _load(out: Path) -> Loaded:
+    import hashlib
+    from datetime import UTC, datetime
+
     from leftbehind.report.tables import read_results
 
-    out = Path(out)
-    results = read_results(out)
+    results = read_results(out)  # a folder with no finished run is a UsageError naming it
+    stamp = _stamp(out)
+    raw = (out / "summary.json").read_bytes()
     wards = results.tables["wards"]
     wards = wards[[c for c in WARD_FIELDS if c in wards.columns]].copy()
     search_text = (wards["ward_name"] + " " + wards["ward_code"] + " " + wards["lad_name"]).str.lower()
-    # precomputed once: filters are vectorised masks, responses slices of ready-made records
-    records = _records(wards)
-    col_group = wards["group"].to_numpy()
-    col_region = wards["region_name"].str.lower().to_numpy()
-    col_lad = wards["lad_code"].to_numpy()
-    texts = search_text.to_numpy()
-    indicators = results.tables["ward_indicators"].set_index("ward_code")
-    lads = results.tables["breakdown_lad"].set_index("area_code")
-    regions = results.tables["breakdown_region"]
-    summary = {
-        k: results.summary.get(k)
-        for k in (
-            "leftbehind_version",
-            "options",
-            "cut_off",
-            "groups",
-            "diagnostics",
-            "published_checks",
-            "inputs",
-            "citations",
-        )
+    inputs = hashlib.sha256("".join(sorted(i.sha256 for i in results.summary.inputs)).encode()).hexdigest()
+    health = {
+        "status": "ok",
+        "version": __version__,
+        "wards": len(wards),
+        "run": out.name,
+        "run_id": hashlib.sha256(raw).hexdigest()[:16],
+        "run_date": datetime.fromtimestamp(stamp[2] / 1e9, tz=UTC).isoformat(timespec="seconds"),
+        "inputs_sha256": inputs[:16],
+        "edition": results.options.edition,
     }
-    report_path = out / "report.html"
-    report_cache: dict[str, str] = {}
+    # precomputed once: filters are vectorised masks, responses slices of ready-made records
+    return Loaded(
+        results=results,
+        wards=wards,
+        records=_records(wards),
+        col_group=wards["group"].to_numpy(),
+        col_region=wards["region_name"].str.lower().to_numpy(),
+        col_lad=wards["lad_code"].to_numpy(),
+        texts=search_text.to_numpy(),
+        indicators=results.tables["ward_indicators"].set_index("ward_code"),
+        lads=results.tables["breakdown_lad"].set_index("area_code"),
+        regions=results.tables["breakdown_region"],
+        summary=results.summary.model_dump(mode="json", include=SUMMARY_FIELDS),
+        health=health,
+        stamp=stamp,
+    )
+
+
+def create_app(out: str | Path, *, ctx: RunContext) -> FastAPI:
+    """The app for the run in ``out`` (see the module docstring for how a re-run is picked up)."""
+    from leftbehind.report.registry import registry
+
+    out = Path(out)
+    holder = {"run": _load(out)}
+    lock = threading.Lock()
+
+    def state() -> Loaded:
+        cur = holder["run"]
+        try:
+            stamp = _stamp(out)
+        except OSError:
+            raise HTTPException(503, f"the run folder {out.name} is being replaced or was removed; retry") from None
+        if stamp != cur.stamp:
+            with lock:
+                if holder["run"].stamp != stamp:
+                    try:
+                        holder["run"] = _load(out)
+                    except Exception:  # a folder mid-swap, or a broken re-run: never serve the old run as new
+                        raise HTTPException(503, f"the run folder {out.name} changed and could not be read") from None
+            cur = holder["run"]
+        return cur
 
     app = FastAPI(
         title="leftbehind",
@@ -124,32 +213,75 @@ def create_app(out: str | Path, data=None) -> FastAPI:
 
     @app.get("/", response_class=HTMLResponse, summary="The report")
     def index() -> HTMLResponse:
-        if "html" not in report_cache:
+        run = state()
+        if "html" not in run.report:
+            report_path = out / "report.html"
             if report_path.is_file():
-                report_cache["html"] = report_path.read_text(encoding="utf-8")
+                run.report["html"] = report_path.read_text(encoding="utf-8")
             else:
-                from leftbehind.report.geometry import svg_paths, ward_shapes
+                from leftbehind.report.geometry import cached_svg_paths
                 from leftbehind.report.html import render_report
 
-                paths, vb = svg_paths(ward_shapes(data))
-                report_cache["html"] = render_report(results, paths, vb, data)
-        return HTMLResponse(report_cache["html"])
+                paths, vb = cached_svg_paths(ctx)
+                run.report["html"] = render_report(run.results, paths, vb, ctx=ctx)
+        return HTMLResponse(run.report["html"])
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> Response:
         return Response(status_code=204)
 
-    @app.get("/health", summary="Liveness and what is loaded")
+    @app.get("/health", summary="Liveness and which run is served")
     def health() -> dict:
-        return {"status": "ok", "version": __version__, "wards": len(wards), "run": out.name}
+        return state().health
 
     @app.get("/api/summary", summary="Counts by group, options, cut-off, diagnostics, published checks, inputs")
     def api_summary() -> dict:
-        return summary
+        return state().summary
 
     @app.get("/api/regions", summary="Wards and residents by group for each region")
     def api_regions() -> dict:
-        return {"items": _records(regions)}
+        return {"items": _records(state().regions)}
+
+    @app.get("/api/tables", summary="Every output table of the run: path, edition, columns with units")
+    def api_tables() -> dict:
+        run = state()
+        items = []
+        for name, t in registry().items():
+            if t.template or name not in run.results.tables:
+                continue
+            df = run.results.tables[name]
+            items.append(
+                {
+                    "name": name,
+                    "path": t.path,
+                    "title": t.title,
+                    "description": t.description,
+                    "edition": t.edition,
+                    "rows": len(df),
+                    "columns": [
+                        {"name": c.name, "type": c.type, "unit": c.unit, "description": c.description}
+                        for c in t.describe(df)
+                    ],
+                }
+            )
+        return {"items": items}
+
+    @app.get("/api/tables/{name}", summary="The rows of one output table (JSON or CSV)", response_model=None)
+    def api_table(
+        name: Annotated[str, PathParam(pattern=r"^[a-z0-9_]{1,40}$", description="Table name, see /api/tables")],
+        limit: Annotated[int, Query(ge=1, le=50_000)] = 1000,
+        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+        format: Annotated[Literal["json", "csv"], Query()] = "json",
+    ):
+        run = state()
+        reg = registry()
+        if name not in reg or reg[name].template or name not in run.results.tables:
+            raise HTTPException(404, f"no output table {name!r} in this run (see /api/tables)")
+        df = run.results.tables[name]
+        page = df.iloc[offset : offset + limit]
+        if format == "csv":
+            return _csv(page, f"{name}.csv")
+        return JSONResponse({"total": len(df), "limit": limit, "offset": offset, "items": _records(page)})
 
     @app.get("/api/wards", summary="Search and filter the CNI wards", response_model=None)
     def api_wards(
@@ -161,48 +293,45 @@ def create_app(out: str | Path, data=None) -> FastAPI:
         offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
         format: Annotated[Literal["json", "csv"], Query()] = "json",
     ):
-        mask = np.ones(len(records), dtype=bool)
+        run = state()
+        mask = np.ones(len(run.records), dtype=bool)
         if q:
             needle = q.lower()
-            mask &= np.fromiter((needle in t for t in texts), dtype=bool, count=len(texts))
+            mask &= np.fromiter((needle in t for t in run.texts), dtype=bool, count=len(run.texts))
         if group:
-            mask &= col_group == group
+            mask &= run.col_group == group
         if region:
-            mask &= col_region == region.lower()
+            mask &= run.col_region == region.lower()
         if lad:
-            mask &= col_lad == lad
+            mask &= run.col_lad == lad
         idx = np.flatnonzero(mask)
         page = idx[offset : offset + limit]
         if format == "csv":
-            buf = io.StringIO()
-            wards.iloc[page].to_csv(buf, index=False)
-            return Response(
-                buf.getvalue(),
-                media_type="text/csv; charset=utf-8",
-                headers={"Content-Disposition": 'attachment; filename="wards.csv"'},
-            )
+            return _csv(run.wards.iloc[page], "wards.csv")
         return JSONResponse(
-            {"total": int(len(idx)), "limit": limit, "offset": offset, "items": [records[i] for i in page]}
+            {"total": int(len(idx)), "limit": limit, "offset": offset, "items": [run.records[i] for i in page]}
         )
 
     @app.get("/api/wards/{code}", summary="One ward, with its indicators")
     def api_ward(code: Annotated[str, PathParam(pattern=r"^E05\d{6}$", description="December 2017 ward code")]) -> dict:
-        row = wards[wards["ward_code"] == code]
+        run = state()
+        row = run.wards[run.wards["ward_code"] == code]
         if row.empty:
             raise HTTPException(404, f"no CNI ward with code {code}")
         out_ = _records(row)[0]
-        out_["indicators"] = (
-            {k: _clean(v) for k, v in indicators.loc[code].items()} if code in indicators.index else None
-        )
+        ind = run.indicators
+        out_["indicators"] = {k: _clean(v) for k, v in ind.loc[code].items()} if code in ind.index else None
         return out_
 
     @app.get("/api/lads/{code}", summary="One local authority: wards and residents by group, and its wards")
     def api_lad(code: Annotated[str, PathParam(pattern=r"^E0[6-9]\d{6}$", description="2024 LAD code")]) -> dict:
-        if code not in lads.index:
+        run = state()
+        if code not in run.lads.index:
             raise HTTPException(404, f"no local authority with code {code} in this run")
-        rec = {k: _clean(v) for k, v in lads.loc[code].items()}
+        rec = {k: _clean(v) for k, v in run.lads.loc[code].items()}
         rec["area_code"] = code
-        rec["wards"] = _records(wards.loc[wards["lad_code"] == code, ["ward_code", "ward_name", "group"]])
+        w = run.wards
+        rec["wards"] = _records(w.loc[w["lad_code"] == code, ["ward_code", "ward_name", "group"]])
         return rec
 
     return app

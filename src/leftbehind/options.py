@@ -1,0 +1,240 @@
+"""The options of a run, declared once.
+
+:data:`RUN_OPTIONS` is the one declaration: each option's name, command-line flag, default,
+allowed values and help text. ``leftbehind run`` builds its flags from it (``cli.py``), and
+:func:`run_options_model` builds the validated pydantic model the pipeline takes (recorded in
+``summary.json``). A new option is one entry here.
+
+This module is light (no pydantic, pandas or numpy at import), so ``leftbehind --help`` stays
+instant; the model is built on first use.
+
+Values are checked: choices against their allowed values, numbers against their bounds, and
+the red-wall rule against the parties and regions of the election files
+(:data:`PARTIES`, :data:`REGIONS`). A bad value is one :class:`~leftbehind.errors.UsageError`
+naming the flag and listing the valid values.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+#: Party codes of the House of Commons Library general election results 2017 and 2019 (winners).
+PARTIES = ("Con", "Lab", "LD", "SNP", "PC", "Green", "DUP", "SF", "SDLP", "Alliance", "Ind", "Spk")
+#: Regions and nations of the election files (England's nine regions, Wales, Scotland, Northern Ireland).
+REGIONS = (
+    "North East",
+    "North West",
+    "Yorkshire and The Humber",
+    "East Midlands",
+    "West Midlands",
+    "East",
+    "London",
+    "South East",
+    "South West",
+    "Wales",
+    "Scotland",
+    "Northern Ireland",
+)
+#: The usual 'red wall' area: the North, the Midlands and Wales.
+NORTH_MIDLANDS_WALES = REGIONS[:5] + ("Wales",)
+
+
+@dataclass(frozen=True)
+class Opt:
+    """One option: ``kind`` is choice, float, int, bool, month, parties or regions."""
+
+    name: str
+    flag: str
+    kind: str
+    default: object
+    help: str
+    choices: tuple[str, ...] = ()
+    gt: float | None = None
+    lt: float | None = None
+    ge: int | None = None
+    le: int | None = None
+
+    def cli_default(self) -> object:
+        """The default as typed on the command line (comma-joined for lists)."""
+        if self.kind in ("parties", "regions"):
+            return ",".join(self.default)
+        return self.default
+
+
+RUN_OPTIONS: tuple[Opt, ...] = (
+    Opt(
+        "edition",
+        "--edition",
+        "choice",
+        "2020",
+        "2020: the published analysis (CNI 2019 x IMD at December 2017 wards); 2025: also the current picture "
+        "(CNI 2023 x IMD 2025 at LSOA 2021) and the change since 2020.",
+        choices=("2020", "2025"),
+    ),
+    Opt(
+        "imd",
+        "--imd",
+        "choice",
+        "2019",
+        "IMD edition for the ward IMD: 2019 (as the published 2020 list) or 2015 (as the published 2019 list).",
+        choices=("2019", "2015"),
+    ),
+    Opt(
+        "population",
+        "--population",
+        "choice",
+        "census2011",
+        "Population weights for the ward IMD.",
+        choices=("census2011", "mid2015", "mid2019", "mid2020"),
+    ),
+    Opt(
+        "ward_imd",
+        "--ward-imd",
+        "choice",
+        "pop_mean",
+        "Ward IMD measure (IoD summary measures; pop_mean = population-weighted mean score).",
+        choices=("pop_mean", "mean", "avg_rank", "proportion", "extent", "local_concentration"),
+    ),
+    Opt(
+        "threshold",
+        "--threshold",
+        "float",
+        0.10,
+        "Top share on both indices: rank <= floor(threshold x areas), between 0 and 1 (exclusive).",
+        gt=0.0,
+        lt=1.0,
+    ),
+    Opt(
+        "lookup",
+        "--lookup",
+        "choice",
+        "oa",
+        "Small areas to wards: oa (Output Areas, derived OA->WD17 lookup) or best_fit (ONS LSOA->WD17 best fit).",
+        choices=("oa", "best_fit"),
+    ),
+    Opt(
+        "residents",
+        "--residents",
+        "choice",
+        "mid2019",
+        "Population reported for wards and groups.",
+        choices=("mid2019", "mid2020", "mid2015", "census2011"),
+    ),
+    Opt(
+        "replicates",
+        "--replicates",
+        "int",
+        1000,
+        "Bootstrap resamples for the outcome intervals (100 to 100,000).",
+        ge=100,
+        le=100_000,
+    ),
+    Opt(
+        "month",
+        "--month",
+        "month",
+        "2020-05",
+        "Claimant-count month as YYYY-MM (fetched beforehand with `leftbehind claimants fetch`).",
+    ),
+    Opt(
+        "red_wall",
+        "--red-wall",
+        "parties",
+        ("Lab", "Con"),
+        "Red-wall rule: the winning party in 2017 and in 2019, as two House of Commons Library codes, e.g. "
+        "Lab,Con. Parties: " + ", ".join(PARTIES) + ".",
+    ),
+    Opt(
+        "red_wall_regions",
+        "--red-wall-regions",
+        "regions",
+        NORTH_MIDLANDS_WALES,
+        "Comma-separated regions of the red-wall rule. Regions: " + ", ".join(REGIONS) + ".",
+    ),
+    Opt("skip_indices", "--skip-indices", "bool", False, "Do not rebuild and check the shipped indices."),
+)
+BY_NAME = {o.name: o for o in RUN_OPTIONS}
+
+
+def _split(value) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(p.strip() for p in value.split(",") if p.strip())
+    return tuple(value)
+
+
+def _check_listed(opt: Opt, values: tuple[str, ...], valid: tuple[str, ...]) -> tuple[str, ...]:
+    """Values exactly as the election files spell them (a near miss is named, never guessed)."""
+    lower = {v.lower(): v for v in valid}
+    for v in values:
+        if v not in valid:
+            near = f" (did you mean {lower[v.lower()]!r}?)" if v.lower() in lower else ""
+            raise ValueError(f"unknown value {v!r}{near}; valid values: {', '.join(valid)}")
+    return tuple(values)
+
+
+@functools.cache
+def run_options_model():
+    """The pydantic model of :data:`RUN_OPTIONS` (frozen, extra fields forbidden)."""
+    from typing import Literal
+
+    from pydantic import ConfigDict, Field, create_model, field_validator
+
+    fields = {}
+    for o in RUN_OPTIONS:
+        if o.kind == "choice":
+            fields[o.name] = (Literal[o.choices], Field(o.default, description=o.help))
+        elif o.kind == "float":
+            fields[o.name] = (float, Field(o.default, gt=o.gt, lt=o.lt, description=o.help))
+        elif o.kind == "int":
+            fields[o.name] = (int, Field(o.default, ge=o.ge, le=o.le, description=o.help))
+        elif o.kind == "bool":
+            fields[o.name] = (bool, Field(o.default, description=o.help))
+        elif o.kind == "month":
+            fields[o.name] = (str, Field(o.default, pattern=r"^(19|20)\d\d-(0[1-9]|1[0-2])$", description=o.help))
+        elif o.kind == "parties":
+            fields[o.name] = (tuple[str, str], Field(o.default, description=o.help))
+        elif o.kind == "regions":
+            fields[o.name] = (tuple[str, ...], Field(o.default, min_length=1, description=o.help))
+
+    def parties(cls, v):
+        got = _split(v)
+        if len(got) != 2:
+            raise ValueError(f"give two party codes, the 2017 and the 2019 winner, like Lab,Con (got {v!r})")
+        return _check_listed(BY_NAME["red_wall"], got, PARTIES)
+
+    def regions(cls, v):
+        return _check_listed(BY_NAME["red_wall_regions"], _split(v), REGIONS)
+
+    validators = {
+        "parties": field_validator("red_wall", mode="before")(parties),
+        "regions": field_validator("red_wall_regions", mode="before")(regions),
+    }
+    return create_model(
+        "RunOptions",
+        __config__=ConfigDict(extra="forbid", frozen=True),
+        __validators__=validators,
+        **fields,
+    )
+
+
+def make_run_options(**values):
+    """Validated run options; a bad value is a UsageError naming its flag and the valid values."""
+    from pydantic import ValidationError
+
+    from leftbehind.errors import UsageError
+
+    model = run_options_model()
+    try:
+        return model(**values)
+    except ValidationError as exc:
+        e = exc.errors()[0]
+        name = str(e["loc"][0]) if e["loc"] else ""
+        opt = BY_NAME.get(name)
+        flag = opt.flag if opt else (name or "option")
+        msg = e["msg"].removeprefix("Value error, ")
+        valid = f"valid values: {', '.join(opt.choices)}" if opt and opt.choices else None
+        raise UsageError(
+            f"{flag}: {msg} (got {e.get('input')!r})",
+            hint=valid or "see `leftbehind run --help` for the allowed values",
+        ) from None
