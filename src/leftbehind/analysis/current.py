@@ -100,15 +100,23 @@ def area_table(ed: Edition, threshold: float = 0.10, *, ctx: RunContext) -> pd.D
     lad = lsoa21_to_area("lad24", ctx=ctx)
     reg = lad_to_region(ctx).set_index("lad24cd")
     pop = lsoa_population(ed.population.base, ctx=ctx)
-    t = imd.merge(cni, on="lsoa21cd", how="outer", validate="one_to_one")
-    t = t.merge(lad, on="lsoa21cd", how="left").merge(pop, on="lsoa21cd", how="left")
-    if t[["cni_rank", "imd_rank", "area_code"]].isna().any().any() or len(t) != ed.unit.n_areas:
+    try:
+        t = imd.merge(cni, on="lsoa21cd", how="outer", validate="one_to_one")
+    except pd.errors.MergeError:
         from leftbehind.errors import DataError
 
         raise DataError(
-            f"{cni_ref.edition} ({cni_ref.dataset}), {imd_ref.edition} ({imd_ref.dataset}) and the LSOA 2021 lookup "
-            f"do not cover the same {ed.unit.n_areas:,} areas ({len(t):,} found)",
-            hint="check the three files are the England LSOA 2021 editions",
+            f"{imd_ref.dataset} or {cni_ref.dataset} lists an LSOA 2021 code twice",
+            hint="restore the original files (`leftbehind data verify`)",
+        ) from None
+    t = t.merge(lad, on="lsoa21cd", how="left").merge(pop, on="lsoa21cd", how="left")
+    if t[["cni_rank", "imd_rank", "area_code", "pop_total"]].isna().any().any() or len(t) != ed.unit.n_areas:
+        from leftbehind.errors import DataError
+
+        raise DataError(
+            f"{cni_ref.edition} ({cni_ref.dataset}), {imd_ref.edition} ({imd_ref.dataset}), the LSOA 2021 lookup "
+            f"and the {ed.population.label} do not cover the same {ed.unit.n_areas:,} areas ({len(t):,} found)",
+            hint="check the four files are the England LSOA 2021 editions",
         )
     out = pd.DataFrame(
         {
@@ -155,6 +163,7 @@ def transitions(current: pd.DataFrame, wards: pd.DataFrame, *, ctx: RunContext) 
         }
     )
     cur = current.merge(per21, left_on="lsoa21_code", right_index=True, how="left")
+    cur["in_lb_ward_2020"] = cur["in_lb_ward_2020"].astype("boolean").fillna(False).astype(bool)  # untraced: not
     lb = cur["group"] == "left_behind"
     cur["status_since_2020"] = np.select(
         [lb & cur["in_lb_ward_2020"], lb & ~cur["in_lb_ward_2020"], ~lb & cur["in_lb_ward_2020"]],
