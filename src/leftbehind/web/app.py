@@ -98,7 +98,7 @@ class Loaded:
     col_group: np.ndarray
     col_region: np.ndarray
     col_lad: np.ndarray
-    texts: np.ndarray
+    texts: list[tuple[str, str, str]]  # lower-case ward name, code, LAD name
     indicators: pd.DataFrame
     lads: pd.DataFrame
     regions: pd.DataFrame
@@ -125,7 +125,8 @@ def _load(out: Path) -> Loaded:
     raw = (out / "summary.json").read_bytes()
     wards = results.tables["wards"]
     wards = wards[[c for c in WARD_FIELDS if c in wards.columns]].copy()
-    search_text = (wards["ward_name"] + " " + wards["ward_code"] + " " + wards["lad_name"]).str.lower()
+    # searched field by field: a query never matches across the boundary of two fields
+    search_text = zip(*(wards[c].str.lower() for c in ("ward_name", "ward_code", "lad_name")), strict=True)
     inputs = hashlib.sha256("".join(sorted(i.sha256 for i in results.summary.inputs)).encode()).hexdigest()
     health = {
         "status": "ok",
@@ -145,7 +146,7 @@ def _load(out: Path) -> Loaded:
         col_group=wards["group"].to_numpy(),
         col_region=wards["region_name"].str.lower().to_numpy(),
         col_lad=wards["lad_code"].to_numpy(),
-        texts=search_text.to_numpy(),
+        texts=list(search_text),
         indicators=results.tables["ward_indicators"].set_index("ward_code"),
         lads=results.tables["breakdown_lad"].set_index("area_code"),
         regions=results.tables["breakdown_region"],
@@ -214,9 +215,17 @@ def create_app(out: str | Path, *, ctx: RunContext) -> FastAPI:
     @app.get("/", response_class=HTMLResponse, summary="The report")
     def index() -> HTMLResponse:
         run = state()
+        report_path = out / "report.html"
+        try:
+            st = report_path.stat()
+            stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
+        except OSError:
+            stamp = None
+        if run.report.get("stamp") != stamp:  # `leftbehind report` rebuilt it: serve the new page
+            run.report.clear()
         if "html" not in run.report:
-            report_path = out / "report.html"
-            if report_path.is_file():
+            run.report["stamp"] = stamp
+            if stamp is not None:
                 run.report["html"] = report_path.read_text(encoding="utf-8")
             else:
                 from leftbehind.report.geometry import cached_svg_paths
@@ -297,7 +306,7 @@ def create_app(out: str | Path, *, ctx: RunContext) -> FastAPI:
         mask = np.ones(len(run.records), dtype=bool)
         if q:
             needle = q.lower()
-            mask &= np.fromiter((needle in t for t in run.texts), dtype=bool, count=len(run.texts))
+            mask &= np.fromiter((any(needle in f for f in t) for t in run.texts), dtype=bool, count=len(run.texts))
         if group:
             mask &= run.col_group == group
         if region:
