@@ -16,8 +16,8 @@ unit, population base, outcome source) is data: ``editions/current2025.yaml``.
   to it, else **no longer**.
 * **Outcomes** from IoD2025 File 8: income and employment deprivation pooled (numerator ÷ Census
   2021 residents; the denominators differ in date by about a year, so read them as approximate
-  rates) with Wilson intervals; every other indicator as a population-weighted mean with a
-  bootstrap over local authorities (clusters of LSOAs).
+  rates), and every other indicator as a population-weighted mean, each with a bootstrap over
+  local authorities (clusters of LSOAs: one authority's LSOAs are not independent draws).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from leftbehind.analysis.leftbehind import classify
-from leftbehind.analysis.stats import bootstrap_ratios, percentile_interval, wilson
+from leftbehind.analysis.stats import bootstrap_ratios, percentile_interval
 
 if TYPE_CHECKING:
     from leftbehind.context import RunContext
@@ -199,7 +199,8 @@ def transition_counts(cur: pd.DataFrame, w2020: pd.DataFrame, by: str) -> pd.Dat
 def outcomes_2025(
     current: pd.DataFrame, ed: Edition, *, ctx: RunContext, replicates: int = 1000, seed: int = 20251030
 ) -> pd.DataFrame:
-    """The edition's outcome indicators by group: pooled rates (Wilson) and means (bootstrap over LADs)."""
+    """The edition's outcome indicators by group: pooled rates and population-weighted means, each
+    with a bootstrap over local authorities (clusters of LSOAs)."""
     f8 = ctx.load(ed.outcomes.dataset)
     source, edition_label = ed.outcomes.source, ed.outcomes.edition
     t = current[["lsoa21_code", "group", "population"]].merge(f8, left_on="lsoa21_code", right_on="lsoa21cd")
@@ -208,22 +209,32 @@ def outcomes_2025(
     members["england"] = np.ones(len(t), dtype=bool)
     pop = t["population"].to_numpy(dtype="float64")
     rows = []
-    for key, label, num in POOLED_2025:
-        k = t[num].fillna(0.0).to_numpy()
-        for g in groups:
-            m = members[g]
-            p, lo, hi = wilson(k[m].sum(), pop[m].sum())
+    lad = pd.factorize(current.set_index("lsoa21_code").loc[t["lsoa21_code"], "lad_code"])[0]
+
+    def by_lad(m: np.ndarray, values: np.ndarray) -> np.ndarray:
+        # clusters = local authorities: LSOAs of one authority are not independent draws
+        cl = pd.factorize(lad[m])[0]
+        k = int(cl.max()) + 1 if len(cl) else 0
+        return np.stack([np.bincount(cl, weights=values[m][:, j], minlength=k) for j in range(values.shape[1])], axis=1)
+
+    pk = np.column_stack([t[num].fillna(0.0).to_numpy(dtype="float64") for _, _, num in POOLED_2025])
+    pn = np.repeat(pop[:, None], len(POOLED_2025), axis=1)
+    for i, g in enumerate(groups):
+        m = members[g]
+        est, reps = bootstrap_ratios(by_lad(m, pk), by_lad(m, pn), replicates, seed + 100 + i)
+        lo, hi = percentile_interval(reps)
+        for j, (key, label, _num) in enumerate(POOLED_2025):
             rows.append(
                 {
                     "indicator": key,
                     "label": label,
                     "unit": "% of residents",
                     "group": g,
-                    "estimate": 100 * p,
-                    "ci_low": 100 * lo,
-                    "ci_high": 100 * hi,
+                    "estimate": 100 * float(est[j]),
+                    "ci_low": 100 * float(lo[j]),
+                    "ci_high": 100 * float(hi[j]),
                     "lsoas": int(m.sum()),
-                    "method": "pooled rate; Wilson 95% CI",
+                    "method": f"pooled rate; bootstrap over local authorities, 95% CI ({replicates:,})",
                     "source": source,
                     "edition": edition_label,
                 }
@@ -233,15 +244,9 @@ def outcomes_2025(
     ok = ~np.isnan(x)
     num = np.where(ok, x, 0.0) * pop[:, None]
     den = ok * pop[:, None]
-    lad = pd.factorize(current.set_index("lsoa21_code").loc[t["lsoa21_code"], "lad_code"])[0]
     for i, g in enumerate(groups):
         m = members[g]
-        # clusters = local authorities: LSOAs of one authority are not independent draws
-        cl = pd.factorize(lad[m])[0]
-        k = int(cl.max()) + 1 if len(cl) else 0
-        cnum = np.stack([np.bincount(cl, weights=num[m][:, j], minlength=k) for j in range(num.shape[1])], axis=1)
-        cden = np.stack([np.bincount(cl, weights=den[m][:, j], minlength=k) for j in range(den.shape[1])], axis=1)
-        est, reps = bootstrap_ratios(cnum, cden, replicates, seed + i)
+        est, reps = bootstrap_ratios(by_lad(m, num), by_lad(m, den), replicates, seed + i)
         lo, hi = percentile_interval(reps)
         for j, (c, label, unit) in enumerate([s for s in MEANS_2025 if s[0] in cols]):
             rows.append(

@@ -1,7 +1,7 @@
 """Economy and COVID-19: claimant-count unemployment, furlough take-up and at-risk jobs by group.
 
 * :func:`claimant_rates` — claimants as a share of residents aged 16-64 for a month, pooled by
-  group (Wilson 95% intervals), from the Nomis claimant count (NM_162_1) by LSOA. Offline runs
+  group (95% intervals from a bootstrap over wards), from the Nomis claimant count (NM_162_1) by LSOA. Offline runs
   use the local cache; when the month is not cached the table is empty and ``status`` says how
   to fetch it. The published May/June 2020 rates come from the edition (``editions/``).
 * :func:`claimant_london` — the same from the mirror's London-only LSOA file (Oct 2019, Oct 2020).
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from leftbehind.analysis.stats import newcombe_difference, wilson
+from leftbehind.analysis.stats import bootstrap_ratios, percentile_interval
 
 if TYPE_CHECKING:
     from leftbehind.context import RunContext
@@ -28,6 +28,8 @@ BANDS = [
     (0.25, np.inf, "25% or more"),
 ]
 GROUPS = ("left_behind", "other_deprived", "rest", "england")
+REPLICATES = 1000  # bootstrap resamples of wards (claimant rates) or areas (furlough take-up)
+SEED = 20200601
 
 
 def _pooled(
@@ -40,33 +42,35 @@ def _pooled(
     published: dict | None = None,
 ) -> pd.DataFrame:
     grp = groups.reindex(k_by_ward.index)
-    rows, tot = [], {}
-    for g in GROUPS:
+    k_all, n_all = k_by_ward.to_numpy(dtype="float64"), n_by_ward.to_numpy(dtype="float64")
+    rows, boot = [], {}
+    for i, g in enumerate(GROUPS):
         m = np.ones(len(grp), bool) if g == "england" else (grp == g).to_numpy()
-        k, n = float(k_by_ward[m].sum()), float(n_by_ward[m].sum())
-        tot[g] = (k, n)
-        p, lo, hi = wilson(k, n)
+        # wards are the unit of classification: resample wards, not residents
+        boot[g] = bootstrap_ratios(k_all[m, None], n_all[m, None], REPLICATES, SEED + i)
+        est, reps = boot[g]
+        lo, hi = percentile_interval(reps[:, 0])
         rows.append(
             {
                 "measure": label,
                 "group": g,
-                "estimate": 100 * p,
-                "ci_low": 100 * lo,
-                "ci_high": 100 * hi,
-                "numerator": k,
-                "denominator": n,
+                "estimate": 100 * float(est[0]),
+                "ci_low": 100 * float(lo),
+                "ci_high": 100 * float(hi),
+                "numerator": float(k_all[m].sum()),
+                "denominator": float(n_all[m].sum()),
                 "unit": unit,
                 "source": source,
             }
         )
-    d, lo, hi = newcombe_difference(*tot["left_behind"], *tot["other_deprived"])
+    lo, hi = percentile_interval(boot["left_behind"][1][:, 0] - boot["other_deprived"][1][:, 0])
     rows.append(
         {
             "measure": label,
             "group": "left_behind_minus_other_deprived",
-            "estimate": 100 * d,
-            "ci_low": 100 * lo,
-            "ci_high": 100 * hi,
+            "estimate": 100 * float(boot["left_behind"][0][0] - boot["other_deprived"][0][0]),
+            "ci_low": 100 * float(lo),
+            "ci_high": 100 * float(hi),
             "numerator": np.nan,
             "denominator": np.nan,
             "unit": "percentage points",
@@ -185,7 +189,15 @@ def furlough_by_share(constituencies: pd.DataFrame, lad_breakdown: pd.DataFrame,
         for label in [b_[2] for b_ in BANDS] + ["all"]:
             s = t if label == "all" else t[t["band"] == label]
             k, n = float(s["furloughed"].sum()), float(s["eligible"].sum())
-            p, lo, hi = wilson(k, n)
+            # areas (constituencies, authorities) are the units: resample them, not employments
+            est, reps = bootstrap_ratios(
+                s[["furloughed"]].to_numpy(dtype="float64"),
+                s[["eligible"]].to_numpy(dtype="float64"),
+                REPLICATES,
+                SEED,
+            )
+            p = float(est[0])
+            lo, hi = (float(v) for v in percentile_interval(reps[:, 0]))
             rows.append(
                 {
                     "level": level,

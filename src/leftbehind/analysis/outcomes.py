@@ -5,8 +5,10 @@ shares (:func:`leftbehind.geography.wards.lsoa_ward_shares`), and wards carry th
 
 * **Pooled rates** (numerator and denominator exist: the IoD2019 income, employment, IDACI and
   IDAOPI numerators of File 8 over the File 6 mid-2015 denominators; people in rural LSOAs):
-  Σ numerator / Σ denominator, with a Wilson 95% interval; left-behind minus other-deprived
-  with Newcombe's hybrid score interval.
+  Σ numerator / Σ denominator, with a 95% percentile interval from a bootstrap over wards (the
+  unit of classification: residents of one ward are not independent draws, so a Wilson interval
+  on pooled resident counts would be far too narrow); the left-behind minus other-deprived
+  difference from the replicate-wise difference.
 * **Means** (every other File 8 indicator; jobs in at-risk sectors): population-weighted mean
   (File 6 total population) with a 95% percentile bootstrap interval over wards (1,000
   resamples, fixed seed); the difference from the replicate-wise difference of the two groups.
@@ -24,7 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from leftbehind.analysis.stats import bootstrap_ratios, newcombe_difference, percentile_interval, wilson
+from leftbehind.analysis.stats import bootstrap_ratios, percentile_interval
 
 if TYPE_CHECKING:
     from leftbehind.context import RunContext
@@ -212,20 +214,25 @@ def outcomes(
     ward_pop = sums.population
     rows = []
 
-    # pooled rates
+    # pooled rates: Σ numerator / Σ denominator, with a ward-cluster bootstrap. The unit of the
+    # classification is the ward, so wards (not residents) are the independent draws: a Wilson
+    # interval on pooled resident counts treats each resident as independent and is far too narrow.
+    pboot = {}
+    for i, g in enumerate(GROUPS_OUT):
+        m = members[g]
+        pboot[g] = bootstrap_ratios(sums.pooled_num[m], sums.pooled_den[m], replicates, seed + 100 + i)
     for j, (key, label, _num, _den, unit, source) in enumerate(POOLED):
-        kw, nw = sums.pooled_num[:, j], sums.pooled_den[:, j]
-        tot = {g: (kw[m].sum(), nw[m].sum()) for g, m in members.items()}
         for g in GROUPS_OUT:
-            p, lo, hi = wilson(*tot[g])
+            est, reps = pboot[g]
+            lo, hi = percentile_interval(reps[:, j])
             rows.append(
                 _row(
                     key,
                     label,
                     unit,
-                    "pooled rate; Wilson 95% CI",
+                    f"pooled rate; ward-cluster bootstrap 95% CI ({replicates:,})",
                     g,
-                    100 * p,
+                    100 * est[j],
                     100 * lo,
                     100 * hi,
                     members[g],
@@ -233,15 +240,16 @@ def outcomes(
                     source,
                 )
             )
-        d, lo, hi = newcombe_difference(*tot["left_behind"], *tot["other_deprived"])
+        diff = pboot["left_behind"][1][:, j] - pboot["other_deprived"][1][:, j]
+        lo, hi = percentile_interval(diff)
         rows.append(
             _row(
                 key,
                 label,
                 "percentage points",
-                "difference of pooled rates; Newcombe 95% CI",
+                "difference of pooled rates; ward-cluster bootstrap 95% CI",
                 "left_behind_minus_other_deprived",
-                100 * d,
+                100 * (pboot["left_behind"][0][j] - pboot["other_deprived"][0][j]),
                 100 * lo,
                 100 * hi,
                 None,

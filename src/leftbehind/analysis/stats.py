@@ -1,39 +1,16 @@
 """Interval estimates, vectorised.
 
-* :func:`wilson` — Wilson score interval for a pooled proportion k/n;
-* :func:`newcombe_difference` — Newcombe's hybrid score interval for p1 − p2 (method 10);
 * :func:`bootstrap_ratios` — percentile bootstrap over clusters (wards) of ratio estimates
   Σ num / Σ den, for many indicators at once (resampling counts per cluster from one bincount,
-  then a matrix product: no loop over wards).
+  then a matrix product: no loop over wards). Every interval of the outcome tables resamples
+  the unit of classification (wards; local authorities for LSOA 2021; areas for furlough):
+  intervals that treat each resident as an independent draw (Wilson on pooled counts) are far
+  too narrow and were removed.
 """
 
 from __future__ import annotations
 
 import numpy as np
-
-Z95 = 1.959963984540054
-
-
-def wilson(k, n, z: float = Z95):
-    """(p, lower, upper) of the Wilson score interval; NaN where n = 0."""
-    k = np.asarray(k, dtype="float64")
-    n = np.asarray(n, dtype="float64")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = k / n
-        denom = 1 + z**2 / n
-        centre = (p + z**2 / (2 * n)) / denom
-        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    return p, centre - half, centre + half
-
-
-def newcombe_difference(k1, n1, k2, n2, z: float = Z95):
-    """(d, lower, upper) for d = p1 − p2 by Newcombe's hybrid score method."""
-    p1, l1, u1 = wilson(k1, n1, z)
-    p2, l2, u2 = wilson(k2, n2, z)
-    d = p1 - p2
-    lower = d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
-    upper = d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
-    return d, lower, upper
 
 
 def bootstrap_weights(m: int, replicates: int, rng: np.random.Generator) -> np.ndarray:
