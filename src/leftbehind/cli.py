@@ -559,6 +559,135 @@ def report_cmd(
     )
 
 
+ROBUSTNESS_OPTIONS = ("edition", "imd", "population", "ward_imd", "threshold", "lookup", "residents")
+
+
+def _robustness_signature(fn):
+    """``robustness`` takes the nominal construction options of ``run``, declared once."""
+    import enum
+    import inspect
+
+    from leftbehind.options import BY_NAME
+
+    params = [
+        p
+        for p in inspect.signature(fn, eval_str=True).parameters.values()
+        if p.kind is not inspect.Parameter.VAR_KEYWORD
+    ]
+    for name in ROBUSTNESS_OPTIONS:
+        o = BY_NAME[name]
+        if o.kind == "choice":
+            typ = enum.Enum(o.name, {c: c for c in o.choices}, type=str)
+            default = typ(o.default)
+        else:
+            typ, default = float, o.default
+        params.append(
+            inspect.Parameter(
+                o.name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=default,
+                annotation=Annotated[typ, typer.Option(o.flag, help=o.help)],
+            )
+        )
+    fn.__signature__ = inspect.Signature(params)
+    return fn
+
+
+@app.command("robustness")
+@guarded
+@_robustness_signature
+def robustness_cmd(
+    out: Annotated[Path, typer.Option("--out", help="Folder: writes DIR/robustness/ (replaced atomically).")] = Path(
+        "out"
+    ),
+    replications: Annotated[
+        int, typer.Option("--replications", min=100, max=200_000, help="Replications of the ensemble.")
+    ] = 10_000,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, help="Seed: the same seed gives byte-identical outputs.")
+    ] = 20201,
+    spec: Annotated[
+        Path | None,
+        typer.Option("--spec", help="Ensemble spec (YAML); default: the shipped analysis/robustness/default.yaml."),
+    ] = None,
+    sobol_n: Annotated[
+        int | None, typer.Option("--sobol-n", min=64, max=65_536, help="Base samples of the Sobol design (2^k).")
+    ] = None,
+    data: DataDir = None,
+    no_verify: NoVerify = False,
+    **options,
+) -> None:
+    """How sure is each left-behind area? An uncertainty ensemble over the ward-IMD construction, the
+    cut-offs, the CNI and IMD weights, noise in the domain ranks and (2025) the IMD paired with CNI 2023;
+    Sobol and one-at-a-time sensitivity. Writes DIR/robustness/: areas.csv, counts.csv, list_size.csv,
+    sensitivity.csv, outcomes.csv (2020), summary.json."""
+    import json
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from leftbehind.analysis.robustness.run import robustness
+    from leftbehind.analysis.robustness.spec import load_spec
+    from leftbehind.io import atomic_dir, check_writable, csv_to
+    from leftbehind.options import make_run_options
+    from leftbehind.report.registry import registry
+
+    opts = make_run_options(**{k: getattr(v, "value", v) for k, v in options.items()}, skip_indices=True, ensemble=0)
+    load_spec(spec)  # a bad spec stops here, before any work
+    check_writable(out / "robustness" if out.is_dir() else out)
+    ctx = _context(data, no_verify)
+    con = _console()
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=con,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("preparing", total=None)
+
+        def progress(what, done, total):
+            bar.update(task, description=what, completed=done or 0, total=total)
+
+        res = robustness(
+            opts, ctx, replications=replications, seed=seed, spec_path=spec, sobol_n=sobol_n, progress=progress
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    reg = registry()
+    with atomic_dir(out / "robustness") as tmp:
+        for name, table in res.tables.items():
+            t = reg[name]
+            t.check(table)
+            csv_to(table, tmp / t.path.split("/", 1)[1])
+        (tmp / "summary.json").write_text(json.dumps(res.summary, indent=2) + "\n", encoding="utf-8")
+    s = res.summary
+    con.print(
+        f"{s['areas']:,} areas ({s['unit']}), {s['replications']:,} replications (seed {s['seed']}) in "
+        f"{s['seconds_ensemble']:.1f} s, {s['seconds_total']:.1f} s with the sensitivity analysis; peak memory "
+        f"{s['peak_memory_mb']:,.0f} MB"
+    )
+    b, ls = s["bands"], s["list_size"]
+    con.print(
+        f"left behind: robust (P >= 0.95) {b['robust']:,}, likely {b['likely']:,}, edge {b['edge']:,}, unlikely "
+        f"{b['unlikely']:,}; list size nominal {ls['nominal']:,}, ensemble mean {ls['mean']:,.1f} "
+        f"(90% {ls['q05']:,.0f} to {ls['q95']:,.0f}); Jaccard with the nominal list "
+        f"{s['jaccard_with_nominal']['mean']:.3f}"
+    )
+    if "published_2020" in s:
+        p = s["published_2020"]
+        con.print(
+            f"published 2020 list ({p['wards']}): {p['robust']} robust, {p['p_at_least_half']} with P >= 0.5 "
+            f"({p['share_p_at_least_half']:.1%}); the wards where ours and the published list differ: "
+            + ", ".join(f"{c} ({d['status']}, P {d['p_left_behind']:.2f})" for c, d in p["differences"].items())
+        )
+    if "most_important_source" in s:
+        m = s["most_important_source"]
+        con.print(f"most important source (total Sobol index of the Jaccard): {m['source']} (ST {m['ST_jaccard']:.2f})")
+    for note in s["notes"]:
+        con.print(f"note: {note}")
+    con.print(f"wrote {out}/robustness/ (areas.csv, counts.csv, list_size.csv, sensitivity.csv, summary.json)")
+
+
 @app.command("serve")
 @guarded
 def serve(

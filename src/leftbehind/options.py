@@ -153,6 +153,20 @@ RUN_OPTIONS: tuple[Opt, ...] = (
         "Comma-separated regions of the red-wall rule. Regions: " + ", ".join(REGIONS) + ".",
     ),
     Opt("skip_indices", "--skip-indices", "bool", False, "Do not rebuild and check the shipped indices."),
+    Opt(
+        "ensemble",
+        "--ensemble",
+        "int",
+        1000,
+        "Replications of the uncertainty ensemble behind the 'how sure' columns, the certainty map and the "
+        "claims ledger's intervals (0 to 100,000; 0 = none). `leftbehind robustness` runs 10,000 with the "
+        "sensitivity analysis.",
+        ge=0,
+        le=100_000,
+    ),
+    Opt(
+        "seed", "--seed", "int", 20201, "Seed of the uncertainty ensemble (the same seed gives the same output).", ge=0
+    ),
 )
 BY_NAME = {o.name: o for o in RUN_OPTIONS}
 
@@ -187,7 +201,7 @@ def run_options_model():
         elif o.kind == "float":
             fields[o.name] = (float, Field(o.default, gt=o.gt, lt=o.lt, description=o.help))
         elif o.kind == "int":
-            fields[o.name] = (int, Field(o.default, ge=o.ge, le=o.le, description=o.help))
+            fields[o.name] = (int, Field(o.default, ge=o.ge, le=o.le, description=o.help))  # le None: no bound
         elif o.kind == "bool":
             fields[o.name] = (bool, Field(o.default, description=o.help))
         elif o.kind == "month":

@@ -90,6 +90,11 @@ class RunState:
     claimants: ClaimantStatus | None = None
     current_table: pd.DataFrame | None = None
     current_summary: CurrentSummary | None = None
+    sums: Any = None  # WardSums of the outcomes step
+    ensembles: dict[str, Any] = field(default_factory=dict)  # IMD pairing ("2019"/"2015"/"lsoa21") -> EnsembleResult
+    other_wards: dict[str, pd.DataFrame] = field(default_factory=dict)  # the ward table with the other IMD
+    persistence: dict[tuple[str, str], tuple[float, int]] = field(default_factory=dict)
+    pooled_keys: frozenset[str] = frozenset()
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     def put(self, name: str, table: pd.DataFrame) -> None:
@@ -246,7 +251,11 @@ def _published_flag(column: str) -> str:
 
 
 def step_outcomes(st: RunState) -> None:
+    from leftbehind.analysis.outcomes import POOLED
+
     sums = ward_sums(st.shares, lsoa_indicators(st.ctx))
+    st.sums = sums
+    st.pooled_keys = frozenset(p[0] for p in POOLED)
     published = {
         (r.indicator, r.group): r for r in st.research.pairing(st.opts.imd).rates if r.indicator != "claimant_count"
     }
@@ -416,6 +425,94 @@ def published_checks(research: Edition, imd: str, wards: pd.DataFrame, outcome: 
 
 def step_published_checks(st: RunState) -> None:
     st.put("published_checks", published_checks(st.research, st.opts.imd, st.wards, st.outcome))
+
+
+# ---------------------------------------------------------------- how sure: the ensemble, the claims
+
+
+def _ensemble_inputs(opts) -> tuple[str, ...]:
+    from leftbehind.analysis.robustness.spec import load_spec
+
+    spec = load_spec()
+    pops = {c.split("/")[1] for c in spec.sources.construction.choices} | {opts.population}
+    out = [
+        "imd2019_file2",
+        "imd2015_scores",
+        "lookup_oa11_wd17_derived",
+        "census2011_oa11_residents",
+        "lookup_lsoa11_wd17",
+    ]
+    for p in sorted(pops):
+        out += list(_population_inputs(p))
+    if opts.edition == "2025":
+        ed = edition("2025")
+        out += [ed.cni.dataset, ed.imd.dataset, "lookup_lsoa11_lsoa21"]
+    return tuple(dict.fromkeys(out))
+
+
+def step_certainty(st: RunState) -> None:
+    """The uncertainty ensemble (``--ensemble`` replications of the default spec) for the run's
+    own list and, for the 2020 edition, for the other IMD pairing (the 2019 list of 206)."""
+    from leftbehind.analysis.outcomes import POOLED, mean_specs
+    from leftbehind.analysis.robustness import areas_table, gap_table
+    from leftbehind.analysis.robustness.ensemble import run_ensemble
+    from leftbehind.analysis.robustness.inputs import lsoa21_inputs, ward_inputs
+    from leftbehind.analysis.robustness.spec import load_spec
+
+    spec = load_spec()
+    opts, reps = st.opts, st.opts.ensemble
+    names = [p[0] for p in POOLED] + [m[0] for m in mean_specs()]
+    num, den = ward_outcome_sums(st.sums, st.wards["ward_code"].sort_values().to_numpy())
+    inputs = ward_inputs(st.ctx, opts, st.wards, spec)
+    res = run_ensemble(inputs, spec, reps, opts.seed, outcome_sums=(names, num, den))
+    st.ensembles[opts.imd] = res
+    st.put("certainty", areas_table(res))
+    st.put("outcome_robustness", gap_table(res, st.outcome, st.pooled_keys))
+    other = "2015" if opts.imd == "2019" else "2019"
+    o2 = opts.model_copy(update={"imd": other})
+    w2, _ = build_wards(o2, st.research, ctx=st.ctx)
+    st.other_wards[other] = w2
+    st.ensembles[other] = run_ensemble(ward_inputs(st.ctx, o2, w2, spec), spec, reps, opts.seed)
+    if st.current is not None:
+        res21 = run_ensemble(lsoa21_inputs(st.ctx, opts, st.current_table, spec), spec, reps, opts.seed)
+        st.ensembles["lsoa21"] = res21
+        st.put("certainty_lsoa21", areas_table(res21))
+
+
+def ward_outcome_sums(sums, ward_codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(numerators, denominators) of every outcome (pooled rates, then means), rows = ``ward_codes``."""
+    idx = pd.Index(sums.wards).get_indexer(ward_codes)
+    ok = idx >= 0
+    allnum = np.hstack([sums.pooled_num, sums.mean_num])
+    allden = np.hstack([sums.pooled_den, sums.mean_den])
+    num = np.zeros((len(idx), allnum.shape[1]))
+    den = np.zeros((len(idx), allden.shape[1]))
+    num[ok], den[ok] = allnum[idx[ok]], allden[idx[ok]]
+    return num, den
+
+
+def step_claims(st: RunState) -> None:
+    from leftbehind.analysis.claims import ledger
+
+    if st.current is not None:
+        st.persistence = _persistence(st.ctx)
+    st.put("claims", ledger(st))
+
+
+def _persistence(ctx: RunContext) -> dict[tuple[str, str], tuple[float, int]]:
+    """Share of decile-1 LSOAs of a later IMD that were decile 1 in the earlier one (%, LSOAs)."""
+    f2 = ctx.load("imd2019_file2")[["lsoa11cd", "imd_decile"]]
+    i15 = ctx.load("imd2015_scores")[["lsoa11cd", "imd_decile"]]
+    t = f2.merge(i15, on="lsoa11cd", suffixes=("_19", "_15"))
+    d1 = t["imd_decile_19"] == 1
+    out = {("imd2015", "imd2019"): (100 * float((t.loc[d1, "imd_decile_15"] == 1).mean()), int(d1.sum()))}
+    lk = ctx.load("lookup_lsoa11_lsoa21")
+    same = lk[lk["change_code"] == "U"][["lsoa11cd", "lsoa21cd"]]
+    i25 = ctx.load("iod2025_scores")[["lsoa21cd", "imd_decile"]]
+    u = same.merge(f2, on="lsoa11cd").merge(i25, on="lsoa21cd", suffixes=("_19", "_25"))
+    d1 = u["imd_decile_25"] == 1
+    out[("imd2019", "iod2025")] = (100 * float((u.loc[d1, "imd_decile_19"] == 1).mean()), int(d1.sum()))
+    return out
 
 
 # ---------------------------------------------------------------- current edition
@@ -604,6 +701,23 @@ STEPS: tuple[Step, ...] = (
         ("lsoa21", "transitions_wards_2020", "transitions_region", "transitions_lad", "ward_layer_2025"),
         step_current_transitions,
         when=_is_current,
+    ),
+    Step(
+        "certainty",
+        "how sure: the uncertainty ensemble",
+        _ensemble_inputs,
+        ("certainty", "outcome_robustness", "certainty_lsoa21"),
+        step_certainty,
+        when=lambda o: o.ensemble > 0,
+    ),
+    Step(
+        "claims",
+        "the claims ledger",
+        lambda o: (
+            ("imd2019_file2", "imd2015_scores", "iod2025_scores", "lookup_lsoa11_lsoa21") if o.edition == "2025" else ()
+        ),
+        ("claims",),
+        step_claims,
     ),
 )
 

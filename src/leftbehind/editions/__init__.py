@@ -92,6 +92,27 @@ class PublishedRate(_Strict):
     months: tuple[str, ...] | None = None
 
 
+class Claim(_Strict):
+    """A quantitative claim of the research, checked by the claims ledger (``analysis/claims.py``)."""
+
+    id: str
+    kind: str  # count | rate | gap | correlation | red_wall | furlough | claimant | persistence | missing
+    text: str
+    source: str
+    key: str | None = None  # count: a published count of the pairing
+    imd: str | None = None
+    indicator: str | None = None
+    group: str | None = None
+    direction: str | None = None  # gap, correlation: "higher" in left-behind areas / positive
+    x: str | None = None
+    y: str | None = None
+    level: str | None = None
+    value: float | None = None
+    tolerance: float | None = None
+    missing: str | None = None  # data the mirror does not hold
+    fetch: str | None = None  # the command (or source) that would fetch it
+
+
 class Pairing(_Strict):
     imd_index: str
     imd_edition: str
@@ -135,6 +156,7 @@ class Edition(_Strict):
     label: str | None = None
     units: dict[str, UnitEntry] = {}
     published: tuple[PublishedCount, ...] = ()
+    claims: tuple[Claim, ...] = ()
 
     @model_validator(mode="after")
     def _sources_are_cited(self):
@@ -144,6 +166,7 @@ class Edition(_Strict):
         for p in self.pairings.values():
             used |= {p.list.source, *(c.source for c in p.published), *(r.source for r in p.rates)}
         used |= {c.source for c in self.published}
+        used |= {c.source for c in self.claims}
         missing = sorted(used - set(self.citations))
         if missing:
             raise ValueError(f"sources {', '.join(missing)} have no entry under citations")

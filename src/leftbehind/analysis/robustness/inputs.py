@@ -56,7 +56,11 @@ def lsoa11_domains(ctx: RunContext) -> tuple[np.ndarray, np.ndarray, np.ndarray,
 
 
 def ward_pieces(ctx: RunContext, route: str, population: str, measure: str) -> pd.DataFrame:
-    """``wd17cd, lsoa11cd, weight``: each LSOA's weight in each ward for a construction."""
+    """``wd17cd, lsoa11cd, weight``: each LSOA's weight in each ward for a construction (memoised)."""
+    return ctx.memo(("ward_pieces", route, population, measure), lambda: _ward_pieces(ctx, route, population, measure))
+
+
+def _ward_pieces(ctx: RunContext, route: str, population: str, measure: str) -> pd.DataFrame:
     from leftbehind.geography.population import lsoa_population
     from leftbehind.geography.wards import _oa_table, lsoa_ward_shares
 
