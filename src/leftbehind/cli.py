@@ -686,6 +686,12 @@ def robustness_cmd(
     for note in s["notes"]:
         con.print(f"note: {note}")
     con.print(f"wrote {out}/robustness/ (areas.csv, counts.csv, list_size.csv, sensitivity.csv, summary.json)")
+    if (out / "summary.json").is_file() and (out / "wards.parquet").is_file():  # a finished run: add the section
+        from leftbehind.report.build import write_report
+        from leftbehind.report.tables import read_results
+
+        write_report(read_results(out), out, ("html",), ctx=ctx, atomic=True)
+        con.print(f"updated {out}/report.html with the sensitivity analysis")
 
 
 @app.command("serve")

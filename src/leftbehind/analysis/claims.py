@@ -97,7 +97,9 @@ def ledger(st) -> pd.DataFrame:
 def _interval_text(lo: float, hi: float, what: str) -> str:
     if not (np.isfinite(lo) and np.isfinite(hi)):
         return ""
-    return f"{lo:,.1f} to {hi:,.1f} ({what})"
+    if max(abs(lo), abs(hi)) >= 100:
+        return f"{lo:,.0f} to {hi:,.0f} ({what})"
+    return f"{lo:.3g} to {hi:.3g} ({what})"
 
 
 def _check(st, claim, ed, edition_id: str) -> dict:

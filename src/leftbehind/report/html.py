@@ -31,7 +31,14 @@ COLOURS = {
     "england": "#2166ac",
 }
 #: the ward fields the page's script reads (by name: the order only sets the table's sort keys)
-WARD_COLS = [*(c for c in WARD_COLUMNS if c != "lad_code"), "published"]
+WARD_COLS = [*(c for c in WARD_COLUMNS if c != "lad_code"), "published", "p_left_behind"]
+#: bins of P(left behind) for the certainty map: (upper bound, colour, legend label)
+P_BINS = [
+    (0.05, "#f0f0f0", "unlikely (P < 0.05)"),
+    (0.5, "#fcae91", "edge (0.05 to 0.5)"),
+    (0.95, "#fb6a4a", "likely (0.5 to 0.95)"),
+    (1.01, "#a50f15", "robust (P >= 0.95)"),
+]
 PROFILE_INDICATORS = [
     "income_deprived",
     "employment_deprived",
@@ -131,6 +138,13 @@ def build_context(results, paths: pd.DataFrame, viewbox, *, ctx: RunContext) -> 
     s = results.summary
     k = int(s.cut_off.cutoff_rank)
     w = wards.rename(columns={"left_behind_published_2020": "published"})
+    cert = t.get("certainty")
+    if cert is not None:
+        w = w.merge(
+            cert[["area_code", "p_left_behind"]].rename(columns={"area_code": "ward_code"}), on="ward_code", how="left"
+        )
+    else:
+        w = w.assign(p_left_behind=np.nan)
     wj = w[WARD_COLS].copy()
     for c in wj.select_dtypes("floating").columns:
         wj[c] = wj[c].round(4)
@@ -167,6 +181,9 @@ def build_context(results, paths: pd.DataFrame, viewbox, *, ctx: RunContext) -> 
         "threshold": opts.threshold,
         "thresholdPct": f"{opts.threshold:.0%}",
         "imdLabel": f"Ward IMD {opts.imd}",
+        "pBins": [[hi, colour] for hi, colour, _ in P_BINS],
+        "ensembleReps": int(opts.ensemble),
+        "rankRanges": _rank_ranges(cert),
         "imdAxis": f"Ward IMD {opts.imd} ({opts.ward_imd}, higher = more deprived)",
     }
     group_paths = paths.merge(wards[["ward_code", "group"]], on="ward_code", how="inner")
@@ -300,6 +317,7 @@ def build_context(results, paths: pd.DataFrame, viewbox, *, ctx: RunContext) -> 
         "inputs": inputs,
         "citations": s.citations,
         "output_files": _output_files(results),
+        **_certainty_context(results),
         "version": s.leftbehind_version,
         "footer": "Community Needs Index © OCSI for Local Trust, not open data. Contains public sector information "
         "licensed under the Open Government Licence v3.0; contains OS data © Crown copyright and database right.",
@@ -482,6 +500,96 @@ def _economy_politics_context(results, page: dict, *, ctx: RunContext) -> dict:
         else Markup("")
     )
     return out
+
+
+def _rank_ranges(cert) -> dict | None:
+    if cert is None:
+        return None
+    c = cert.set_index("area_code")[["cni_rank_q05", "cni_rank_q95", "imd_rank_q05", "imd_rank_q95"]]
+    return {"codes": list(c.index), "rows": RawJSON(c.to_json(orient="values", double_precision=0))}
+
+
+VERDICT_CLASS = {
+    "reproduced": "v-ok",
+    "supported": "v-ok",
+    "not supported": "v-no",
+    "not reproducible here": "v-na",
+}
+
+
+def _certainty_context(results) -> dict:
+    """The 'how sure' section: bands, the sensitivity chart (after `leftbehind robustness`), the ledger."""
+    t = results.tables
+    cert = t.get("certainty")
+    out: dict = {"has_certainty": cert is not None, "p_legend": [{"colour": c, "label": lab} for _, c, lab in P_BINS]}
+    if cert is not None:
+        bands = cert["band"].value_counts()
+        nominal = cert["nominal_group"] == "left_behind"
+        out["certainty_cards"] = [
+            {"value": f"{int(bands.get(b, 0)):,}", "label": f"wards {b}"} for b in ("robust", "likely", "edge")
+        ] + [
+            {
+                "value": f"{int((cert.loc[nominal, 'band'] == 'robust').sum()):,} of {int(nominal.sum()):,}",
+                "label": "of our left-behind wards are robust (P >= 0.95)",
+            }
+        ]
+        out["certainty_note"] = (
+            f"P(left behind) is the share of {results.options.ensemble:,} replications of the uncertainty ensemble "
+            "(spec analysis/robustness/default.yaml: ward-IMD construction, both cut-offs between 9% and 11%, CNI and "
+            "IMD domain weights, noise in the domain ranks) in which a ward is left behind; `leftbehind robustness` "
+            "runs 10,000 with the sensitivity analysis."
+        )
+    sens = t.get("robustness_sensitivity")
+    if sens is not None:
+        s = sens[(sens["method"] == "sobol") & (sens["output"] == "jaccard")].sort_values("ST", ascending=False)
+        bars = []
+        for i, r in enumerate(s.itertuples()):
+            st_, s1 = max(float(r.ST), 0.0), max(float(r.S1), 0.0)
+            bars.append(
+                {
+                    "y": 22 * i + 4,
+                    "label": r.source.replace("_", " "),
+                    "w_st": round(300 * min(st_, 1.0), 1),
+                    "w_s1": round(300 * min(s1, 1.0), 1),
+                    "text": f"total {st_:.2f}, first-order {s1:.2f}",
+                }
+            )
+        out["sensitivity_bars"] = bars
+        out["sensitivity_height"] = 22 * len(bars) + 8
+    claims = t.get("claims")
+    if claims is not None:
+        rows = []
+        for r in claims.to_dict("records"):
+            pub, ours = r["published"], r["ours"]
+            rows.append(
+                {
+                    "claim": r["claim"],
+                    "source": r["source"],
+                    "published": _figure(pub),
+                    "ours": _figure(ours),
+                    "interval": r["interval"] if isinstance(r["interval"], str) else "",
+                    "verdict": r["verdict"],
+                    "vclass": VERDICT_CLASS.get(r["verdict"], ""),
+                    "note": " ".join(
+                        x
+                        for x in (r.get("evidence"), r.get("missing_data"), r.get("how_to_fetch"))
+                        if isinstance(x, str) and x
+                    ),
+                }
+            )
+        out["claims"] = rows
+        out["claims_counts"] = claims["verdict"].value_counts().to_dict()
+    return out
+
+
+def _figure(x) -> str:
+    """A figure in words: whole numbers with separators, others to 3 significant figures."""
+    if x is None or pd.isna(x):
+        return ""
+    x = float(x)
+    if abs(x) >= 100 or x.is_integer():
+        return f"{x:,.0f}"
+    return f"{x:.3g}"
 
 
 def _output_files(results) -> list[dict]:

@@ -26,6 +26,9 @@
     return v.toLocaleString("en-GB", { maximumFractionDigits: d === undefined ? 0 : d,
                                         minimumFractionDigits: d === undefined ? 0 : Math.min(d, 1) });
   }
+  function bandOf(p) { return p >= 0.95 ? "robust" : p >= 0.5 ? "likely" : p >= 0.05 ? "edge" : "unlikely"; }
+  var rankRange = {};
+  if (DATA.rankRanges) { DATA.rankRanges.codes.forEach(function (c, i) { rankRange[c] = DATA.rankRanges.rows[i]; }); }
   function groupLabel(g) { return (DATA.groups[g] || { label: g }).label; }
   function badge(g) { var b = el("span", { "class": "badge " + g }, groupLabel(g)); return b; }
 
@@ -91,20 +94,29 @@
     var t = evt.target; if (t.dataset && t.dataset.c) { showProfile(t.dataset.c, true); }
   });
 
-  /* map layers: 2020 groups, or the change to 2025 */
-  if (DATA.layer2025) {
-    var paths = svg.querySelectorAll("path.ward");
-    function setLayer(which) {
-      paths.forEach(function (p) {
-        var c = p.dataset.c, w = byCode[c];
-        p.setAttribute("class", "ward " + (which === "2025" ? "t-" + (DATA.layer2025[c] || "other") : "g-" + (w ? w[C.group] : "no_imd")));
-      });
-      document.getElementById("legend").style.display = which === "2025" ? "none" : "block";
-      document.getElementById("legend-2025").style.display = which === "2025" ? "block" : "none";
-    }
-    document.getElementById("layer-2020").addEventListener("click", function () { setLayer("2020"); });
-    document.getElementById("layer-2025").addEventListener("click", function () { setLayer("2025"); });
+  /* map layers: 2020 groups, how sure (P left behind), or the change to 2025 */
+  function pClass(p) {
+    if (p === null || p === undefined) { return "p-none"; }
+    for (var i = 0; i < DATA.pBins.length; i++) { if (p < DATA.pBins[i][0]) { return "p-" + i; } }
+    return "p-" + (DATA.pBins.length - 1);
   }
+  var paths = svg.querySelectorAll("path.ward");
+  function setLayer(which) {
+    paths.forEach(function (p) {
+      var c = p.dataset.c, w = byCode[c], cls;
+      if (which === "2025") { cls = "t-" + ((DATA.layer2025 || {})[c] || "other"); }
+      else if (which === "p") { cls = pClass(w ? w[C.p_left_behind] : null); }
+      else { cls = "g-" + (w ? w[C.group] : "no_imd"); }
+      p.setAttribute("class", "ward " + cls);
+    });
+    var show = { "legend": which === "2020", "legend-2025": which === "2025", "legend-p": which === "p" };
+    Object.keys(show).forEach(function (id) { var e = document.getElementById(id); if (e) { e.style.display = show[id] ? "block" : "none"; } });
+  }
+  ["2020", "2025", "p"].forEach(function (which) {
+    var b = document.getElementById("layer-" + which);
+    if (b) { b.addEventListener("click", function () { setLayer(which); }); }
+  });
+
 
   /* ---------------------------------------------------------------- scatter */
   (function scatter() {
@@ -257,6 +269,8 @@
       var tg = el("td"); tg.appendChild(badge(w[C.group])); tr.appendChild(tg);
       tr.appendChild(el("td", { "class": "n" }, fmt(w[C.population]))); tr.appendChild(el("td", { "class": "n" }, fmt(w[C.cni_rank])));
       tr.appendChild(el("td", { "class": "n" }, fmt(w[C.imd_rank])));
+      var pv = w[C.p_left_behind];
+      tr.appendChild(el("td", { "class": "n" }, pv === null || pv === undefined ? "–" : fmt(pv, 2) + " " + bandOf(pv)));
       tbody.appendChild(tr);
     });
     var pages = Math.max(1, Math.ceil(filtered.length / PER));
@@ -298,6 +312,14 @@
       ["Active and Engaged Community rank", fmt(w[C.engaged_community_rank])],
       [DATA.imdLabel + " score / rank", fmt(w[C.imd_score], 2) + " / " + fmt(w[C.imd_rank])],
       ["Cut-off (top " + DATA.thresholdPct + ")", "rank ≤ " + fmt(DATA.cutoff)]];
+    var pv = w[C.p_left_behind], rr = rankRange[code];
+    if (pv !== null && pv !== undefined) {
+      rows1.push(["How sure: P(left behind)", fmt(pv, 2) + " (" + bandOf(pv) + ", " + fmt(DATA.ensembleReps) + " replications)"]);
+      if (rr) {
+        rows1.push(["CNI rank, 5% to 95%", fmt(rr[0]) + " to " + fmt(rr[1])]);
+        rows1.push(["Ward IMD rank, 5% to 95%", rr[2] === null ? "–" : fmt(rr[2]) + " to " + fmt(rr[3])]);
+      }
+    }
     rows1.forEach(function (r) { var tr = el("tr"); tr.appendChild(el("td", null, r[0])); tr.appendChild(el("td", { "class": "n" }, r[1])); t1.appendChild(tr); });
     grid.appendChild(t1);
     var t2 = el("table"); var head = el("tr");
