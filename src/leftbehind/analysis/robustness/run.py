@@ -130,7 +130,7 @@ def _summary(opts, spec, res, seed, replications, start, seconds_ensemble, st, s
             if k in ("edition", "imd", "lookup", "population", "ward_imd", "threshold")
         },
         "spec": spec.model_dump(mode="json"),
-        "active_sources": spec.active(),
+        "active_sources": spec.active(i.variant_source),
         "seed": seed,
         "replications": replications,
         "seconds_ensemble": round(seconds_ensemble, 2),

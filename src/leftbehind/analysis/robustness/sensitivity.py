@@ -33,7 +33,7 @@ OUTPUTS = ("list_size", "jaccard")
 
 def _groups(inputs: EnsembleInputs, spec: EnsembleSpec) -> list[tuple[str, int]]:
     """(source, number of uniform variables) for every active source."""
-    active = set(spec.active())
+    active = set(spec.active(inputs.variant_source))
     w0 = inputs.variants[0].w0
     out = []
     if inputs.variant_source in active:
@@ -174,7 +174,7 @@ def one_at_a_time(inputs: EnsembleInputs, spec: EnsembleSpec, replications: int,
     """Each active source alone: how many areas it moves, and how far the list changes."""
     nominal = inputs.nominal_group == "left_behind"
     rows = []
-    for source in spec.active():
+    for source in spec.active(inputs.variant_source):
         res = run_ensemble(inputs, spec.only(source), replications, seed)
         p = res.p_left_behind
         changed = (p > 0) & (p < 1)

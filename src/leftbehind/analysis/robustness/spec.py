@@ -98,11 +98,12 @@ class EnsembleSpec(BaseModel):
     description: str = ""
     sources: Sources
 
-    def active(self) -> list[str]:
-        """The sources that are on and have a non-zero range."""
+    def active(self, variant_source: str | None = None) -> list[str]:
+        """The sources that are on and have a non-zero range. ``variant_source``: the one of
+        ``construction`` (wards 2017) and ``pairing`` (LSOA 2021) that applies to the areas."""
         s = self.sources
         out = []
-        if s.construction.enabled and len(s.construction.choices) > 1:
+        if s.construction.enabled and len(s.construction.choices) > 1 and variant_source in (None, "construction"):
             out.append("construction")
         for name in ("cutoff_cni", "cutoff_imd"):
             c = getattr(s, name)
@@ -113,7 +114,7 @@ class EnsembleSpec(BaseModel):
                 out.append(name)
         if s.noise.enabled and s.noise.rank_sd > 0:
             out.append("noise")
-        if s.pairing.enabled and len(s.pairing.choices) > 1:
+        if s.pairing.enabled and len(s.pairing.choices) > 1 and variant_source in (None, "pairing"):
             out.append("pairing")
         return out
 
