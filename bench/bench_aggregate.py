@@ -54,10 +54,13 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=7)
     args = ap.parse_args()
     t0 = time.perf_counter()
-    vals = small_area_values("imd2019", args.data)
-    pop = lsoa_population("mid2019", args.data)[["lsoa11cd", "pop_total"]]
+    from leftbehind.context import RunContext
+
+    ctx = RunContext(args.data)
+    vals = small_area_values("imd2019", ctx=ctx)
+    pop = lsoa_population("mid2019", ctx=ctx)[["lsoa11cd", "pop_total"]]
     vals = vals.merge(pop, on="lsoa11cd").rename(columns={"pop_total": "population"})
-    maps = {to: lsoa_to_area(to, args.data) for to in ("wd17", "lad19", "pcon17")}
+    maps = {to: lsoa_to_area(to, ctx=ctx) for to in ("wd17", "lad19", "pcon17")}
     print(f"inputs loaded (IMD 2019, mid-2019 populations, 3 lookups): {time.perf_counter() - t0:.2f} s")
     total_ours = 0.0
     for to, m in maps.items():

@@ -33,12 +33,16 @@ def timed_run(args: list[str], env: dict[str, str]) -> float:
 def ward_step(data, repeat: int) -> None:
     import numpy as np
 
+    from leftbehind.context import RunContext
+
+    ctx = RunContext(data)
+
     from bench_aggregate import naive  # same folder: the reference implementation
     from leftbehind.geography.aggregate import MEASURES, aggregate
     from leftbehind.geography.wards import small_areas_for_wards
 
     for imd in ("imd2019", "imd2015"):
-        vals, mapping, code = small_areas_for_wards(imd, "oa", "census2011", data)
+        vals, mapping, code = small_areas_for_wards(imd, "oa", "census2011", ctx=ctx)
         ours = []
         for _ in range(repeat):
             t = time.perf_counter()

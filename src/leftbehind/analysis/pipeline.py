@@ -436,6 +436,9 @@ def _ensemble_inputs(opts) -> tuple[str, ...]:
     spec = load_spec()
     pops = {c.split("/")[1] for c in spec.sources.construction.choices} | {opts.population}
     out = [
+        "cni2019_wards",  # the ward table with the other IMD (the 2019 list of 206)
+        "lookup_lad16_lad24",
+        "lookup_lad19_region19",
         "imd2019_file2",
         "imd2015_scores",
         "lookup_oa11_wd17_derived",
