@@ -436,7 +436,7 @@ def _ensemble_inputs(opts) -> tuple[str, ...]:
     spec = load_spec()
     pops = {c.split("/")[1] for c in spec.sources.construction.choices} | {opts.population}
     out = [
-        "cni2019_wards",  # the ward table with the other IMD (the 2019 list of 206)
+        "cni2019_wards",  # the ward table with the other IMD (the published 2019 list)
         "lookup_lad16_lad24",
         "lookup_lad19_region19",
         "imd2019_file2",
@@ -455,7 +455,7 @@ def _ensemble_inputs(opts) -> tuple[str, ...]:
 
 def step_certainty(st: RunState) -> None:
     """The uncertainty ensemble (``--ensemble`` replications of the default spec) for the run's
-    own list and, for the 2020 edition, for the other IMD pairing (the 2019 list of 206)."""
+    own list and, for the 2020 edition, for the other IMD pairing (the published 2019 list)."""
     from leftbehind.analysis.outcomes import POOLED, mean_specs
     from leftbehind.analysis.robustness import areas_table, gap_table
     from leftbehind.analysis.robustness.ensemble import run_ensemble
