@@ -164,8 +164,8 @@ def bench_unit(unit: str, inputs, spec, args) -> None:
         f"{naive_10k / t_med:,.0f}x faster"
     )
     print(
-        f"{label}: like for like (scores + classification only, same {m:,} replications, one batch, one "
-        f"thread): vectorised {t_core * 1000:.0f} ms vs naive {t_naive * 1000:,.0f} ms, "
+        f"{label}: like for like (scores + classification only, same {m:,} replications, one batch, no "
+        f"thread pool): vectorised {t_core * 1000:.0f} ms vs naive {t_naive * 1000:,.0f} ms, "
         f"{t_naive / t_core:,.0f}x faster (-> {core_10k:.2f} s per {REPLICATIONS:,})"
     )
     print(
