@@ -581,6 +581,38 @@ def step_current_transitions(st: RunState) -> None:
     )
 
 
+def step_current_units(st: RunState) -> None:
+    """The current edition at every unit the edition declares beyond its base (wards 2024, MSOA 2021)."""
+    from leftbehind.analysis.results import UnitSummary
+    from leftbehind.analysis.units import unit_mapping, unit_table, wards_2020_in_units
+
+    for name, entry in st.current.units.items():
+        if entry.rule == "base":
+            continue
+        t = unit_table(st.current, name, st.current_table, st.opts.threshold, ctx=st.ctx)
+        st.put(entry.table, t)
+        hit, pub = wards_2020_in_units(t, unit_mapping(entry, st.current_table, st.ctx), st.wards, st.ctx)
+        lb = t["group"] == "left_behind"
+        st.current_summary.units[name] = UnitSummary(
+            title=entry.title,
+            areas=len(t),
+            cutoff_rank=int(t.attrs["cutoff"]),
+            left_behind=int(lb.sum()),
+            left_behind_population=round(float(t.loc[lb, "population"].sum())),
+            other_deprived=int((t["group"] == "other_deprived").sum()),
+            wards_2020_in_left_behind_units=hit,
+            wards_2020_published=pub,
+        )
+
+
+def _unit_inputs(opts) -> tuple[str, ...]:
+    ed = edition("2025")
+    out = [ed.cni.dataset, ed.imd.dataset, "lookup_lsoa11_lsoa21", "lookup_lsoa11_wd17"]
+    for u in ed.units.values():
+        out += [d for d in (u.lookup, u.names) if d]
+    return tuple(dict.fromkeys(out))
+
+
 def _current_inputs(opts) -> tuple[str, ...]:
     ed = edition("2025")
     return (
@@ -703,6 +735,14 @@ STEPS: tuple[Step, ...] = (
         lambda o: ("lookup_lsoa11_lsoa21", "lookup_lsoa11_wd17"),
         ("lsoa21", "transitions_wards_2020", "transitions_region", "transitions_lad", "ward_layer_2025"),
         step_current_transitions,
+        when=_is_current,
+    ),
+    Step(
+        "current_units",
+        "current picture at wards 2024 and MSOAs 2021",
+        _unit_inputs,
+        ("wards24", "msoa21"),
+        step_current_units,
         when=_is_current,
     ),
     Step(

@@ -98,6 +98,19 @@ class Transitions(_Model):
     rule: str
 
 
+class UnitSummary(_Model):
+    """The current edition at one unit (ward 2024, MSOA 2021)."""
+
+    title: str
+    areas: int
+    cutoff_rank: int
+    left_behind: int
+    left_behind_population: int
+    other_deprived: int
+    wards_2020_in_left_behind_units: int
+    wards_2020_published: int
+
+
 class CurrentSummary(_Model):
     edition: str
     cutoff_rank: int
@@ -105,6 +118,7 @@ class CurrentSummary(_Model):
     population_base: str
     groups: dict[str, LsoaGroupCount]
     transitions: Transitions | None = None
+    units: dict[str, UnitSummary] = {}
 
 
 class PublishedCheck(_Model):

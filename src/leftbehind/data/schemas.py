@@ -393,6 +393,14 @@ def _nm(name: str, required: bool = True, nullable: bool = False) -> Col:
     return Col(name, (), kind="str", required=required, nullable=nullable)
 
 
+def _msoa21_names(df):
+    """England's MSOA 2021 rows (code = its MSOA21CD): ``msoa21cd, msoa21nm, msoa21hclnm``."""
+    same = (df["msoacd"] == df["msoa21cd_col"]).fillna(False).astype(bool)
+    e = df[df["msoacd"].str.startswith("E02").astype(bool) & same]
+    out = e[["msoacd", "msoanm", "msoahclnm"]].set_axis(["msoa21cd", "msoa21nm", "msoa21hclnm"], axis=1)
+    return out.sort_values("msoa21cd").reset_index(drop=True)
+
+
 LOOKUPS = [
     TableSpec(
         "lookup_wd17_lad17",
@@ -796,6 +804,21 @@ CURRENT_GEOGRAPHIES = [
             name("lad24nm", "ltla24_name"),
         ),
         description="ONS LSOA 2021 -> ward (Dec 2024) -> LAD 2024 best fit; England rows of the E&W file",
+    ),
+    TableSpec(
+        "drkane_msoa_la",
+        Col("msoacd", ("msoacd",), kind="code", pattern=r"^[A-Z0-9]{8,9}$"),
+        "msoa21",
+        rows=10_404,
+        columns=(
+            name("msoanm", "msoanm"),
+            Col("msoahclnm", ("msoahclnm",), kind="str", nullable=True),
+            Col("msoa21cd_col", ("msoa21cd",), kind="str", nullable=True),
+            Col("ladcd_active", ("ladcd_active",), kind="str", nullable=True),
+            Col("ladnm_active", ("ladnm_active",), kind="str", nullable=True),
+        ),
+        post=lambda df: _msoa21_names(df),
+        description="MSOA 2021 codes, ONS names and House of Commons Library names (England rows of the UK file)",
     ),
     TableSpec(
         "lookup_lad24_region24",

@@ -133,9 +133,16 @@ class Outcomes(_Strict):
 
 
 class UnitEntry(_Strict):
+    """A unit of the edition: the base unit, or one built from it by ``rule``."""
+
     title: str
     table: str
-    rule: str  # "base", or how the unit is built from the base unit
+    rule: str  # base | lookup (a best-fit lookup) | lsoa_name_prefix (MSOA 2021 from LSOA names)
+    lookup: str | None = None  # rule lookup: the dataset mapping base areas to units
+    names: str | None = None  # rule lsoa_name_prefix: the dataset naming the units
+    code: str | None = None  # the unit's code column in that dataset
+    name: str | None = None  # the unit's name column
+    extra_name: str | None = None  # another name (e.g. House of Commons Library MSOA names)
 
 
 class Edition(_Strict):
