@@ -86,14 +86,19 @@ MEANS_2025 = [
 ]
 
 
-def area_table(ed: Edition, threshold: float = 0.10, *, ctx: RunContext) -> pd.DataFrame:
+def area_table(
+    ed: Edition, threshold: float = 0.10, *, ctx: RunContext, imd_frame: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """One row per area of the edition's base unit (``LSOA21_COLUMNS`` then ``population``,
-    ``region_code``, ``cni_top``, ``imd_top``), classified with the 2020 rule at ``threshold``."""
+    ``region_code``, ``cni_top``, ``imd_top``), classified with the 2020 rule at ``threshold``.
+    ``imd_frame``: another IMD on LSOA 2021 (e.g. :func:`leftbehind.analysis.units.imd2019_lsoa21`)."""
     from leftbehind.geography.lookups import lad_to_region, lsoa21_to_area
     from leftbehind.geography.population import lsoa_population
 
     cni_ref, imd_ref = ed.cni, ed.imd
-    imd = ctx.load(imd_ref.dataset)[["lsoa21cd", imd_ref.score_column, imd_ref.rank_column]]
+    imd = (ctx.load(imd_ref.dataset) if imd_frame is None else imd_frame)[
+        ["lsoa21cd", imd_ref.score_column, imd_ref.rank_column]
+    ]
     imd = imd.set_axis(["lsoa21cd", "imd_score", "imd_rank"], axis=1)
     cni = ctx.load(cni_ref.dataset)[["lsoa21cd", cni_ref.score_column, cni_ref.rank_column]]
     cni = cni.set_axis(["lsoa21cd", "cni_score", "cni_rank"], axis=1)

@@ -79,7 +79,32 @@ def unit_mapping(entry: UnitEntry, lsoa: pd.DataFrame, ctx: RunContext) -> pd.Da
     return m.reset_index(drop=True)
 
 
-def unit_table(ed: Edition, unit: str, lsoa: pd.DataFrame, threshold: float, *, ctx: RunContext) -> pd.DataFrame:
+def imd2019_lsoa21(ctx: RunContext) -> pd.DataFrame:
+    """IMD 2019 moved to LSOA 2021: ``lsoa21cd, imd_score, imd_rank``. Each LSOA 2021 takes the mean
+    score of its LSOA 2011 parents in the ONS best-fit lookup (U and S copy the parent, M and X
+    average them), and the LSOAs 2021 are ranked on it (1 = most deprived)."""
+    from leftbehind.indices.values import small_area_values
+
+    def make():
+        v = small_area_values("imd2019", ctx=ctx)[["lsoa11cd", "score"]]
+        lk = ctx.load("lookup_lsoa11_lsoa21")[["lsoa11cd", "lsoa21cd"]].drop_duplicates()
+        t = lk.merge(v, on="lsoa11cd").groupby("lsoa21cd", as_index=False)["score"].mean()
+        t = t[t["lsoa21cd"].str.startswith("E")].sort_values("lsoa21cd").reset_index(drop=True)
+        r = rank_areas(t["score"].to_numpy(), t["lsoa21cd"].to_numpy(), ties="min").astype("int64")
+        return pd.DataFrame({"lsoa21cd": t["lsoa21cd"], "imd_score": t["score"], "imd_rank": r})
+
+    return ctx.memo("imd2019_lsoa21", make).copy()
+
+
+def unit_table(
+    ed: Edition,
+    unit: str,
+    lsoa: pd.DataFrame,
+    threshold: float,
+    *,
+    ctx: RunContext,
+    imd_frame: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """One row per unit: ``UNIT_COLUMNS``, the CNI domain ranks, the IMD summary measures, n_lsoas.
 
     ``lsoa``: the run's LSOA 2021 table (``lsoa21_code``, ``lad_code``, ``lad_name``,
@@ -119,7 +144,9 @@ def unit_table(ed: Edition, unit: str, lsoa: pd.DataFrame, threshold: float, *, 
         total += exponential_transform(stats_average_ranks(mean), k)
     out["cni_score"] = total
     out["cni_rank"] = rank_areas(total, out["area_code"].to_numpy(), ties="min").astype("int64")
-    imd = ctx.load(ed.imd.dataset)[["lsoa21cd", ed.imd.score_column, ed.imd.rank_column]]
+    imd = (ctx.load(ed.imd.dataset) if imd_frame is None else imd_frame)[
+        ["lsoa21cd", ed.imd.score_column, ed.imd.rank_column]
+    ]
     vals = imd.set_axis(["lsoa21cd", "score", "rank"], axis=1).merge(
         lsoa[["lsoa21_code", "population"]].rename(columns={"lsoa21_code": "lsoa21cd"}), on="lsoa21cd"
     )
