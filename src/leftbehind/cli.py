@@ -694,6 +694,178 @@ def robustness_cmd(
         con.print(f"updated {out}/report.html with the sensitivity analysis")
 
 
+def _write_tables(folder: Path, tables: dict, summary: dict | None = None) -> None:
+    """Write registered tables (by registry name) into ``folder`` atomically, with summary.json."""
+    import json
+
+    from leftbehind.io import atomic_dir, csv_to
+    from leftbehind.report.registry import registry
+
+    reg = registry()
+    with atomic_dir(folder) as tmp:
+        for name, table in tables.items():
+            t = reg[name]
+            t.check(table)
+            csv_to(table, tmp / Path(t.path).name)
+        if summary is not None:
+            (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
+
+
+@app.command("target")
+@guarded
+def target_cmd(
+    rules: Annotated[
+        list[str],
+        typer.Argument(help="A preset (lbn2020, cwf, pride-in-place) or a YAML rule file; two with --compare."),
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write (replaced atomically).")] = Path("target"),
+    count: Annotated[int | None, typer.Option("--count", min=1, help="Areas to select (overrides the rule).")] = None,
+    budget: Annotated[
+        float | None, typer.Option("--budget", min=0, help="Total money in pounds: amounts are scaled to add up to it.")
+    ] = None,
+    compare: Annotated[bool, typer.Option("--compare", help="Put two rules side by side.")] = False,
+    data: DataDir = None,
+    no_verify: NoVerify = False,
+) -> None:
+    """Simulate a funding selection: which areas a rule picks, why each candidate is in or out, and where the
+    money goes (selection.csv, by_region.csv, by_lad.csv, summary.json)."""
+    from leftbehind.analysis.designations import match
+    from leftbehind.analysis.targeting import by_area, fit, load_rule, money, select, summary, unit_table
+    from leftbehind.analysis.targeting import compare as compare_rules
+    from leftbehind.errors import UsageError
+    from leftbehind.io import check_writable
+
+    if compare != (len(rules) == 2) or len(rules) > 2:
+        raise UsageError(
+            "give one rule, or two rules with --compare", hint="e.g. leftbehind target cwf pride-in-place --compare"
+        )
+    loaded = [load_rule(r) for r in rules]
+    check_writable(out)
+    ctx = _context(data, no_verify)
+    con = _console()
+    sels = []
+    with con.status("selecting"):
+        for rule in loaded:
+            t = unit_table(rule, ctx)
+            sel = select(rule, t, ctx, count=count)
+            if budget is not None:
+                sel["amount_gbp"] = money(rule, sel["population"].to_numpy(), sel["selected"].to_numpy(), budget)
+            sels.append((rule, t, sel))
+    if compare:
+        (ra, _, a), (rb, _, b) = sels
+        if ra.unit != rb.unit:
+            raise UsageError(
+                f"rules {ra.name} and {rb.name} select different units ({ra.unit}, {rb.unit})",
+                hint="compare rules on the same unit",
+            )
+        stats, moved = compare_rules(a, b)
+        both = a[["area_code", "area_name", "lad_name", "region_name", "population", "selected", "amount_gbp"]].merge(
+            b[["area_code", "selected", "amount_gbp"]], on="area_code", suffixes=("_a", "_b")
+        )
+        both = both[both["selected_a"] | both["selected_b"]].sort_values("area_code").reset_index(drop=True)
+        _write_tables(
+            out,
+            {"target_comparison": both, "target_money_moved": moved},
+            {"rule_a": ra.name, "rule_b": rb.name, **stats},
+        )
+        con.print(
+            f"{ra.name} vs {rb.name} ({ra.unit}): {stats['selected_a']} and {stats['selected_b']} areas, overlap "
+            f"{stats['overlap']} (Jaccard {stats['jaccard']:.3f}); {rb.name} gains {stats['gained_by_b']} areas "
+            f"({stats['residents_gained_by_b']:,} residents) and loses {stats['lost_by_b']} "
+            f"({stats['residents_lost_by_b']:,})"
+        )
+        for r in moved.itertuples():
+            con.print(f"  {r.region_name}: {r.amount_gbp_a:,.0f} -> {r.amount_gbp_b:,.0f} pounds ({r.moved_gbp:+,.0f})")
+        con.print(f"wrote {out}/ (comparison.csv, money_moved.csv, summary.json)")
+        return
+    rule, t, sel = sels[0]
+    summ = summary(rule, sel)
+    checks = {}
+    for dataset in rule.checks:
+        m = match(ctx.load(dataset), t, rule.unit, dataset)
+        n = rule.count if count is None else count
+        pub = set(m["area_code"].dropna())
+        checks[dataset] = {
+            **fit(sel, pub),
+            "unmatched_rows": int((m["method"] == "unmatched").sum()),
+            "near_matches": int((m["method"] == "near").sum()),
+            "count": n,
+        }
+    summ["checks"] = checks
+    summ["description"] = rule.description
+    _write_tables(
+        out,
+        {"target_selection": sel, "target_by_region": by_area(sel, "region"), "target_by_lad": by_area(sel, "lad")},
+        summ,
+    )
+    con.print(
+        f"{rule.name} ({rule.unit}, {rule.imd}): {summ['areas']:,} of {summ['candidates']:,} areas, "
+        f"{summ['residents']:,} residents, {summ['amount_gbp']:,.0f} pounds "
+        f"({summ['gbp_per_resident'] or 0:,.2f} a resident)"
+    )
+    if summ["just_in"]:
+        con.print("just in:  " + "; ".join(f"{r['area_name']} ({r['lad_name']}, {r['rank']})" for r in summ["just_in"]))
+    if summ["just_out"]:
+        con.print(
+            "just out: " + "; ".join(f"{r['area_name']} ({r['lad_name']}, {r['rank']})" for r in summ["just_out"])
+        )
+    for dataset, c in checks.items():
+        con.print(
+            f"against {dataset} ({c['published']} areas matched from the list): {c['matched']} selected; precision "
+            f"{c['precision']:.3f}, recall {c['recall']:.3f}, F1 {c['f1']:.3f}"
+        )
+    con.print(f"wrote {out}/ (selection.csv, by_region.csv, by_lad.csv, summary.json)")
+
+
+designations_app = typer.Typer(help="Lists of areas named by programmes: match them to a unit.", no_args_is_help=True)
+app.add_typer(designations_app, name="designations")
+
+
+@designations_app.command("match")
+@guarded
+def designations_match(
+    file: Annotated[Path, typer.Argument(help="CSV of area codes, or names with their local authority.")],
+    unit: Annotated[str, typer.Option("--unit", help="msoa21 | wards24 | lsoa21")] = "msoa21",
+    out: Annotated[Path, typer.Option("--out", help="Folder to write (replaced atomically).")] = Path("designations"),
+    data: DataDir = None,
+    no_verify: NoVerify = False,
+) -> None:
+    """Match a list of areas (names + local authority, or codes) to a unit; every near match is listed for
+    review and every unmatched row is kept (matches.csv, summary.json)."""
+    import pandas as pd
+
+    from leftbehind.analysis.designations import match
+    from leftbehind.analysis.targeting import Rule, unit_table
+    from leftbehind.errors import DataError, UsageError
+    from leftbehind.io import check_writable
+
+    if unit not in ("msoa21", "wards24", "lsoa21"):
+        raise UsageError(f"--unit: unknown unit {unit!r}", hint="use msoa21, wards24 or lsoa21")
+    if not file.is_file():
+        raise UsageError(f"designation file {file} not found", hint="pass a CSV file")
+    try:
+        d = pd.read_csv(file, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except Exception as exc:  # noqa: BLE001 - any parser failure is the same user problem
+        raise DataError(
+            f"designation file {file} could not be read ({type(exc).__name__})",
+            hint="save it as UTF-8 CSV with a header row",
+        ) from None
+    check_writable(out)
+    ctx = _context(data, no_verify)
+    t = unit_table(Rule(name="units", unit=unit, count=1), ctx)
+    m = match(d, t, unit, str(file))
+    counts = m["method"].value_counts().to_dict()
+    _write_tables(out, {"designation_matches": m}, {"file": file.name, "unit": unit, "rows": len(m), **counts})
+    con = _console()
+    con.print(
+        f"{len(m):,} rows of {file.name} against {len(t):,} {unit}: "
+        + ", ".join(f"{v} by {k}" for k, v in counts.items())
+    )
+    for r in m[m["method"].isin(["near", "unmatched"])].itertuples():
+        con.print(f"  row {r.row}: {r.review}", markup=False)
+    con.print(f"wrote {out}/matches.csv")
+
+
 @app.command("serve")
 @guarded
 def serve(
