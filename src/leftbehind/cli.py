@@ -817,6 +817,56 @@ def target_cmd(
     con.print(f"wrote {out}/ (selection.csv, by_region.csv, by_lad.csv, summary.json)")
 
 
+@app.command("profile")
+@guarded
+def profile_cmd(
+    areas: Annotated[
+        Path, typer.Argument(help="GeoJSON of polygons (each with a name), or CSV of area_id, lsoa21_code.")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write (replaced atomically).")] = Path("profiles"),
+    comparator: Annotated[
+        str | None,
+        typer.Option("--comparator", help="A 2024 local authority to compare with (default: the area's own)."),
+    ] = None,
+    data: DataDir = None,
+    no_verify: NoVerify = False,
+) -> None:
+    """Profile your own areas: residents, CNI 2023 and IMD 2025 with national percentiles, the share in
+    left-behind LSOAs, IoD2025 indicators beside England, the region and a comparator (profiles.csv, and a
+    one-page HTML profile per area)."""
+    from leftbehind.analysis.current import MEANS_2025, POOLED_2025, area_table
+    from leftbehind.analysis.profile import profile_html, profiles, read_areas, slug
+    from leftbehind.editions import edition
+    from leftbehind.io import atomic_dir, check_writable, csv_to
+    from leftbehind.report.registry import table_def
+
+    check_writable(out)
+    ctx = _context(data, no_verify)
+    con = _console()
+    with con.status("profiling"):
+        a = read_areas(areas, ctx)
+        lsoa = area_table(edition("2025"), 0.10, ctx=ctx)
+        t = profiles(a, lsoa, ctx, comparator)
+    f8 = ctx.load(edition("2025").outcomes.dataset).columns
+    indicators = [(num, label, "% of residents") for _, label, num in POOLED_2025] + [
+        (c, label, unit) for c, label, unit in MEANS_2025 if c in f8
+    ]
+    spec = table_def("profiles")
+    spec.check(t)
+    with atomic_dir(out) as tmp:
+        csv_to(t, tmp / "profiles.csv")
+        (tmp / "profiles").mkdir()
+        for row in t.to_dict("records"):
+            (tmp / "profiles" / f"{slug(row['area'])}.html").write_text(profile_html(row, indicators), encoding="utf-8")
+    for r in t.itertuples():
+        con.print(
+            f"{r.area}: {r.population:,.0f} residents in {r.lsoas} LSOAs ({100 * r.population_uncertain_share:.0f}% "
+            f"uncertain), CNI 2023 percentile {r.cni_national_percentile:.0f}, IMD 2025 percentile "
+            f"{r.imd_national_percentile:.0f}, {100 * r.share_in_left_behind_lsoas:.0f}% in left-behind LSOAs"
+        )
+    con.print(f"wrote {out}/profiles.csv and {len(t)} profiles in {out}/profiles/")
+
+
 designations_app = typer.Typer(help="Lists of areas named by programmes: match them to a unit.", no_args_is_help=True)
 app.add_typer(designations_app, name="designations")
 
