@@ -134,23 +134,27 @@ def lsoa_sets(unit_to_lsoa: pd.DataFrame, codes) -> set[str]:
 
 
 def comparator(designations: dict[str, set[str]], population: pd.Series, units: dict[str, int]) -> pd.DataFrame:
-    """Designations side by side on their LSOAs 2021: areas, residents, and for each pair the residents
-    in both and the Jaccard of their LSOA sets. ``population``: Census 2021 residents by LSOA 2021."""
+    """Designations side by side on their LSOAs 2021: one row per pair (a designation with itself
+    first): its areas, LSOAs and residents, and for the other the residents in both and the Jaccard
+    of the two LSOA sets. ``population``: Census 2021 residents by LSOA 2021."""
     rows = []
-    names = list(designations)
-    for a in names:
-        sa = designations[a]
-        row = {
-            "designation": a,
-            "areas": units.get(a, 0),
-            "lsoas": len(sa),
-            "residents": float(population.reindex(list(sa)).fillna(0).sum()),
-        }
-        for b in names:
-            sb = designations[b]
-            inter = sa & sb
-            union = sa | sb
-            row[f"jaccard_{b}"] = len(inter) / len(union) if union else np.nan
-            row[f"residents_also_in_{b}"] = float(population.reindex(list(inter)).fillna(0).sum())
-        rows.append(row)
+
+    def residents(codes) -> float:
+        return float(population.reindex(list(codes)).fillna(0).sum())
+
+    for a, sa in designations.items():
+        for b, sb in designations.items():
+            inter, union = sa & sb, sa | sb
+            rows.append(
+                {
+                    "designation": a,
+                    "areas": units.get(a, 0),
+                    "lsoas": len(sa),
+                    "residents": residents(sa),
+                    "compared_with": b,
+                    "lsoas_in_both": len(inter),
+                    "residents_in_both": residents(inter),
+                    "jaccard": len(inter) / len(union) if union else np.nan,
+                }
+            )
     return pd.DataFrame(rows)

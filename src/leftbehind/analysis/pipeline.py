@@ -605,6 +605,44 @@ def step_current_units(st: RunState) -> None:
         )
 
 
+def step_designations(st: RunState) -> None:
+    """The designations side by side on LSOA 2021 sets: the 2020 list, today's lists at each unit,
+    the Pride in Place lists (matched to MSOAs 2021 by name)."""
+    from leftbehind.analysis.designations import comparator, lsoa_sets, match
+    from leftbehind.analysis.units import unit_mapping
+    from leftbehind.geography.lookups import lsoa11_to_lsoa21, lsoa11_to_ward
+
+    cur = st.current_table
+    pop = cur.set_index("lsoa21_code")["population"]
+    sets, units = {}, {}
+    chain = lsoa11_to_lsoa21(st.ctx)[["lsoa11cd", "lsoa21cd"]].merge(
+        lsoa11_to_ward("wd17", ctx=st.ctx)[["lsoa11cd", "wd17cd"]], on="lsoa11cd"
+    )
+    pub = set(st.wards.loc[st.wards["left_behind_published_2020"].astype(bool), "ward_code"])
+    sets["published 2020 list (wards 2017)"] = set(chain.loc[chain["wd17cd"].isin(pub), "lsoa21cd"])
+    units["published 2020 list (wards 2017)"] = len(pub)
+    lb = set(cur.loc[cur["group"] == "left_behind", "lsoa21_code"])
+    sets["left behind today (LSOA 2021)"], units["left behind today (LSOA 2021)"] = lb, len(lb)
+    maps = {}
+    for name, entry in st.current.units.items():
+        if entry.rule == "base" or entry.table not in st.tables:
+            continue
+        t = st.tables[entry.table]
+        maps[name] = unit_mapping(entry, cur, st.ctx)
+        codes = set(t.loc[t["group"] == "left_behind", "area_code"])
+        label = f"left behind today ({entry.title})"
+        sets[label], units[label] = lsoa_sets(maps[name], codes), len(codes)
+    if "msoa21" in maps:
+        for dataset, label in (
+            ("pride_in_place_phase2", "Pride in Place Phase 2 (MSOA 2021)"),
+            ("pride_in_place_cohort3", "Pride in Place cohort 3 (MSOA 2021)"),
+        ):
+            m = match(st.ctx.load(dataset), st.tables["msoa21"], "msoa21", dataset)
+            codes = set(m["area_code"].dropna())
+            sets[label], units[label] = lsoa_sets(maps["msoa21"], codes), len(codes)
+    st.put("designations_comparator", comparator(sets, pop, units))
+
+
 def _unit_inputs(opts) -> tuple[str, ...]:
     ed = edition("2025")
     out = [ed.cni.dataset, ed.imd.dataset, "lookup_lsoa11_lsoa21", "lookup_lsoa11_wd17"]
@@ -743,6 +781,14 @@ STEPS: tuple[Step, ...] = (
         _unit_inputs,
         ("wards24", "msoa21"),
         step_current_units,
+        when=_is_current,
+    ),
+    Step(
+        "designations",
+        "designations side by side",
+        lambda o: ("pride_in_place_phase2", "pride_in_place_cohort3", "lookup_lsoa11_lsoa21", "lookup_lsoa11_wd17"),
+        ("designations_comparator",),
+        step_designations,
         when=_is_current,
     ),
     Step(

@@ -169,3 +169,42 @@ def hex_map(ctx: RunContext) -> tuple[pd.DataFrame, tuple[int, int, int, int]]:
     d = "M" + tok.groupby(pts["i"]).agg(" L".join) + "Z"
     out = pd.DataFrame({"pcon_code": g["CODE"].to_numpy()[d.index.to_numpy()], "d": d.to_numpy()})
     return out, (0, 0, int(pts["x"].max()) + 1, int(pts["y"].max()) + 1)
+
+
+def cached_unit_paths(ctx: RunContext, unit: str = "msoa21", unit_m: float = 100.0):
+    """SVG paths of the MSOA 2021 polygons (``area_code, d``, viewBox), simplified to about 150 m and
+    cached like the ward paths. Other units are drawn from their own boundary files when the
+    mirror has them (it holds MSOA 2021 and LSOA 2021; wards 2024 have no public polygons)."""
+    import json
+
+    import geopandas as gpd
+    import shapely
+
+    from leftbehind.data.sources import cache_dir
+
+    if unit != "msoa21":
+        raise ValueError(f"no polygons for unit {unit!r}")
+    res = ctx.resolve("boundaries_msoa21", record=False)
+    key = hashlib.sha256(f"{res.sha256}|{unit_m}|units|{code_digest()}".encode()).hexdigest()[:16]
+    path = cache_dir() / "geometry" / f"msoa21-{key}.parquet"
+    if path.is_file():
+        try:
+            t = pd.read_parquet(path)
+            return t[["area_code", "d"]], tuple(json.loads(t.attrs.get("viewbox", "null")) or _viewbox(t))
+        except Exception:
+            path.unlink(missing_ok=True)
+    g = gpd.read_file(f"/vsigzip/{res.path}", engine="pyogrio").to_crs(BNG)
+    g["geometry"] = shapely.coverage_simplify(shapely.make_valid(g.geometry.values), 150.0)
+    shapes = g.rename(columns={"msoa21_code": "ward_code"})[["ward_code", "geometry"]]
+    paths, vb = svg_paths(shapes, unit_m)
+    paths = paths.rename(columns={"ward_code": "area_code"})
+    try:
+        from leftbehind.io import atomic_path
+
+        out = paths.assign(vb0=vb[0], vb1=vb[1], vb2=vb[2], vb3=vb[3])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as tmp:
+            out.to_parquet(tmp, index=False)
+    except OSError:
+        pass
+    return paths, vb

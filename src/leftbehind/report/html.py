@@ -318,6 +318,7 @@ def build_context(results, paths: pd.DataFrame, viewbox, *, ctx: RunContext) -> 
         "citations": s.citations,
         "output_files": _output_files(results),
         **_certainty_context(results),
+        **_targeting_context(results, ctx=ctx),
         "version": s.leftbehind_version,
         "footer": "Community Needs Index © OCSI for Local Trust, not open data. Contains public sector information "
         "licensed under the Open Government Licence v3.0; contains OS data © Crown copyright and database right.",
@@ -579,6 +580,97 @@ def _certainty_context(results) -> dict:
             )
         out["claims"] = rows
         out["claims_counts"] = claims["verdict"].value_counts().to_dict()
+    return out
+
+
+def _targeting_context(results, *, ctx: RunContext) -> dict:
+    """The targeting section (``--edition 2025``): units, the MSOA map, designations, a selection."""
+    from leftbehind.analysis.designations import match
+
+    t = results.tables
+    if "msoa21" not in t or results.summary.current is None:
+        return {"has_targeting": False}
+    msoa = t["msoa21"]
+    units = results.summary.current.units
+    cards = []
+    short = {"wards24": "ward 2024", "msoa21": "MSOA 2021"}
+    for key, u in units.items():
+        cards.append({"value": f"{u.left_behind:,}", "label": f"{u.title}: left behind ({u.areas:,} units)"})
+        cards.append(
+            {
+                "value": f"{u.wards_2020_in_left_behind_units} of {u.wards_2020_published}",
+                "label": f"2020 left-behind wards in a {short.get(key, key)} that is left behind today",
+            }
+        )
+    pip = set(match(ctx.load("pride_in_place_phase2"), msoa, "msoa21")["area_code"].dropna())
+    sel = t.get("target_selection")
+    has_sel = sel is not None and sel["area_code"].astype(str).str.startswith("E02").all()
+    chosen = set(sel.loc[sel["selected"].astype(bool), "area_code"]) if has_sel else set()
+    from leftbehind.report.geometry import cached_unit_paths
+
+    paths, vb = cached_unit_paths(ctx, "msoa21")
+    info = msoa.set_index("area_code")
+    items = []
+    for p in paths.itertuples():
+        if p.area_code not in info.index:
+            continue
+        r = info.loc[p.area_code]
+        cls = f"g-{r['group']}" + (" pip" if p.area_code in pip else "") + (" sel" if p.area_code in chosen else "")
+        name = r["area_name_hcl"] if isinstance(r.get("area_name_hcl"), str) else r["area_name"]
+        items.append({"d": p.d, "cls": cls, "title": f"{name} ({r['lad_name']}): {r['group'].replace('_', ' ')}"})
+    d = t.get("designations_comparator")
+    dtable = Markup("")
+    if d is not None:
+        piv = d.pivot_table(index="designation", columns="compared_with", values="jaccard", sort=False)
+        piv = piv.reset_index()
+        cols = [("designation", "Designation", "")] + [(c, c, "f2") for c in piv.columns[1:]]
+        dtable = html_table(piv, cols, "designations-table")
+    out = {
+        "has_targeting": True,
+        "targeting_text": "The current edition rebuilt at wards 2024 and MSOAs 2021: CNI 2023 from population-weighted "
+        "domain scores, re-ranked and re-combined; IMD 2025 by the IoD summary measures; the 2020 rule on the units "
+        "(current/wards24.csv, current/msoa21.csv). The map shows MSOAs; Pride in Place names are matched to them by "
+        "`leftbehind designations match`.",
+        "unit_cards": cards,
+        "msoa_paths": items,
+        "msoa_viewbox": " ".join(str(int(v)) for v in vb),
+        "designations_table": dtable,
+        "has_selection": bool(has_sel),
+    }
+    if has_sel:
+        s = sel[sel["selected"].astype(bool)]
+        out["selection_name"] = "the stored selection (target/selection.csv)"
+        total, res = float(s["amount_gbp"].sum()), float(s["population"].sum())
+        out["selection_text"] = (
+            f"{len(s):,} areas, {res:,.0f} residents, {total:,.0f} pounds "
+            f"({total / res if res else 0:,.2f} a resident)."
+        )
+        reg = s.groupby("region_name", as_index=False).agg(
+            areas=("area_code", "size"), residents=("population", "sum"), amount_gbp=("amount_gbp", "sum")
+        )
+        out["selection_region_table"] = html_table(
+            reg,
+            [
+                ("region_name", "Region", ""),
+                ("areas", "Areas", "int"),
+                ("residents", "Residents", "int"),
+                ("amount_gbp", "Pounds", "int"),
+            ],
+            "selection-region-table",
+        )
+        line = sel[sel["reason"].astype(str).str.startswith(("selected", "not reached"))].sort_values("rank")
+        margin = pd.concat([line[line["selected"].astype(bool)].tail(5), line[~line["selected"].astype(bool)].head(5)])
+        out["selection_margin_table"] = html_table(
+            margin,
+            [
+                ("area_name", "Area", ""),
+                ("lad_name", "Local authority", ""),
+                ("rank", "Place in line", "int"),
+                ("population", "Residents", "int"),
+                ("reason", "Why", ""),
+            ],
+            "selection-margin-table",
+        )
     return out
 
 

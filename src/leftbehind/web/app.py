@@ -292,6 +292,62 @@ def create_app(out: str | Path, *, ctx: RunContext) -> FastAPI:
             return _csv(page, f"{name}.csv")
         return JSONResponse({"total": len(df), "limit": limit, "offset": offset, "items": _records(page)})
 
+    @app.get("/api/units/{unit}", summary="The current edition at a unit (--edition 2025 runs)", response_model=None)
+    def api_units(
+        unit: Annotated[Literal["lsoa21", "wards24", "msoa21"], PathParam(description="lsoa21 | wards24 | msoa21")],
+        group: Annotated[Group | None, Query()] = None,
+        region: Annotated[str | None, Query(max_length=60)] = None,
+        lad: Annotated[str | None, Query(pattern=r"^E0[6-9]\d{6}$", description="2024 LAD code")] = None,
+        limit: Annotated[int, Query(ge=1, le=50_000)] = 100,
+        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+        format: Annotated[Literal["json", "csv"], Query()] = "json",
+    ):
+        run = state()
+        if unit not in run.results.tables:
+            raise HTTPException(404, f"this run has no {unit} table: run `leftbehind run --edition 2025`")
+        df = run.results.tables[unit]
+        mask = np.ones(len(df), dtype=bool)
+        if group:
+            mask &= (df["group"] == group).to_numpy()
+        if region:
+            mask &= (df["region_name"].str.lower() == region.lower()).to_numpy()
+        if lad:
+            mask &= (df["lad_code"] == lad).to_numpy()
+        page = df[mask].iloc[offset : offset + limit]
+        if format == "csv":
+            return _csv(page, f"{unit}.csv")
+        return JSONResponse({"total": int(mask.sum()), "limit": limit, "offset": offset, "items": _records(page)})
+
+    @app.get("/api/units/{unit}/{code}", summary="One area of a unit")
+    def api_unit(
+        unit: Annotated[Literal["lsoa21", "wards24", "msoa21"], PathParam()],
+        code: Annotated[str, PathParam(pattern=r"^E0[125]\d{6}$")],
+    ) -> dict:
+        run = state()
+        df = run.results.tables.get(unit)
+        key = "lsoa21_code" if unit == "lsoa21" else "area_code"
+        if df is None or code not in set(df[key]):
+            raise HTTPException(404, f"no {unit} area {code} in this run")
+        return _records(df[df[key] == code])[0]
+
+    @app.get("/api/selection", summary="The stored selection (DIR/target/selection.csv, from `leftbehind target`)")
+    def api_selection(
+        selected: Annotated[bool | None, Query(description="Only the selected (true) or the others (false)")] = None,
+        limit: Annotated[int, Query(ge=1, le=50_000)] = 1000,
+        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+        format: Annotated[Literal["json", "csv"], Query()] = "json",
+    ):
+        run = state()
+        df = run.results.tables.get("target_selection")
+        if df is None:
+            raise HTTPException(404, "no stored selection: run `leftbehind target RULE --out DIR/target`")
+        if selected is not None:
+            df = df[df["selected"].astype(bool) == selected]
+        page = df.iloc[offset : offset + limit]
+        if format == "csv":
+            return _csv(page, "selection.csv")
+        return JSONResponse({"total": len(df), "limit": limit, "offset": offset, "items": _records(page)})
+
     @app.get("/api/wards", summary="Search and filter the CNI wards", response_model=None)
     def api_wards(
         q: Annotated[str | None, Query(max_length=100, description="Text in the ward name, code or LAD name")] = None,

@@ -239,6 +239,12 @@
       });
     });
   }
+  /* MSOA map layers (targeting section) */
+  ["group", "pip", "sel"].forEach(function (which) {
+    var b = document.getElementById("mlayer-" + which), m = document.getElementById("msoa-map");
+    if (b && m) { b.addEventListener("click", function () { m.setAttribute("data-layer", which); }); }
+  });
+
   document.querySelectorAll("table.sortable").forEach(makeSortable);
 
   /* ---------------------------------------------------------------- ward table */
