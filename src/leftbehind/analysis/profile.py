@@ -125,8 +125,12 @@ def _from_polygons(path: Path, ctx: RunContext) -> pd.DataFrame:
         )
     areas = gpd.GeoDataFrame({"area_id": ids.to_numpy()}, geometry=geom, crs=g.crs).to_crs(BNG)
     lsoa = lsoa_polygons(ctx)
-    over = gpd.overlay(lsoa[["lsoa21cd", "geometry"]].assign(a=lsoa.geometry.area), areas, how="intersection")
-    over["share"] = over.geometry.area / over["a"]
+    near = gpd.sjoin(lsoa[["lsoa21cd", "geometry"]], areas, predicate="intersects", how="inner")
+    pairs = near[["lsoa21cd", "area_id"]].reset_index(drop=True)
+    lg = lsoa.set_index("lsoa21cd").geometry.reindex(pairs["lsoa21cd"]).values
+    ag = areas.set_index("area_id").geometry.reindex(pairs["area_id"]).values
+    inter = shapely.area(shapely.intersection(lg, ag))  # vectorised over the candidate pairs only
+    over = pairs.assign(share=inter / shapely.area(lg))
     pts = gpd.GeoDataFrame({"lsoa21cd": lsoa["lsoa21cd"]}, geometry=lsoa_points(ctx, lsoa), crs=BNG)
     inside = gpd.sjoin(pts, areas, predicate="within", how="inner")[["lsoa21cd", "area_id"]]
     touched = set(over.loc[over["share"] > SPLIT[0], "area_id"])
@@ -199,19 +203,37 @@ def profiles(areas: pd.DataFrame, lsoa: pd.DataFrame, ctx: RunContext, comparato
         (c, label, unit) for c, label, unit in MEANS_2025 if c in f8.columns
     ]
 
-    def value(codes, col, pooled):
-        w = pop.reindex(codes).to_numpy(dtype="float64")
-        x = f8.reindex(codes)[col].to_numpy(dtype="float64")
-        if pooled:
-            return 100.0 * np.nansum(x) / w.sum()
-        ok = ~np.isnan(x)
-        return float(np.sum(x[ok] * w[ok]) / w[ok].sum()) if ok.any() else np.nan
+    pooled = {p[2] for p in POOLED_2025}
+    cols = [c for c, _, _ in indicators]
+    x_all = f8.reindex(base.index)[cols].to_numpy(dtype="float64")
+    w_all = pop.to_numpy(dtype="float64")
+    row_of = pd.Series(np.arange(len(base)), index=base.index)
+    is_pooled = np.array([c in pooled for c in cols])
 
-    def groups_of(kind, key):
-        if kind == "england":
-            return list(base.index)
-        col = "region_name" if kind == "region" else "lad_name"
-        return list(base.index[base[col] == key])
+    def values(rows: np.ndarray) -> np.ndarray:
+        """Every indicator for a set of LSOAs at once (pooled rates in %, others weighted means)."""
+        x, w = x_all[rows], w_all[rows][:, None]
+        ok = ~np.isnan(x)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.nansum(x * w, axis=0) / np.sum(ok * w, axis=0)
+            rate = 100.0 * np.nansum(x, axis=0) / w.sum()
+        return np.where(is_pooled, rate, mean)
+
+    cache: dict[tuple[str, str | None], np.ndarray] = {}
+
+    def of_group(kind: str, key: str | None) -> np.ndarray:
+        if (kind, key) not in cache:
+            if kind == "england":
+                rows = np.arange(len(base))
+            else:
+                col = "region_name" if kind == "region" else "lad_name"
+                rows = np.flatnonzero((base[col] == key).to_numpy())
+                if not len(rows):
+                    raise UsageError(
+                        f"--comparator: no local authority named {key!r}", hint="use a 2024 local authority name"
+                    )
+            cache[(kind, key)] = values(rows)
+        return cache[(kind, key)]
 
     rows = []
     for area_id, part in areas.groupby("area_id", sort=True):
@@ -243,17 +265,13 @@ def profiles(areas: pd.DataFrame, lsoa: pd.DataFrame, ctx: RunContext, comparato
         r["imd_national_percentile"] = _pct(nat_imd, isc)
         r["imd_proportion_decile_1"] = float(np.mean(imd.loc[codes, "imd_decile"].to_numpy() == 1))
         r["share_in_left_behind_lsoas"] = float(w[(base.loc[codes, "group"] == "left_behind").to_numpy()].sum() / total)
-        pooled = {p[2] for p in POOLED_2025}
-        for col, _label, _unit in indicators:
-            r[f"{col}"] = value(codes, col, col in pooled)
-            r[f"{col}_england"] = value(groups_of("england", None), col, col in pooled)
-            r[f"{col}_region"] = value(groups_of("region", region), col, col in pooled)
-            cmp_codes = groups_of("lad", comp)
-            if not cmp_codes:
-                raise UsageError(
-                    f"--comparator: no local authority named {comp!r}", hint="use a 2024 local authority name"
-                )
-            r[f"{col}_comparator"] = value(cmp_codes, col, col in pooled)
+        own = values(row_of.reindex(codes).to_numpy())
+        eng, reg, cmp_ = of_group("england", None), of_group("region", region), of_group("lad", comp)
+        for j, col in enumerate(cols):
+            r[col] = float(own[j])
+            r[f"{col}_england"] = float(eng[j])
+            r[f"{col}_region"] = float(reg[j])
+            r[f"{col}_comparator"] = float(cmp_[j])
         rows.append(r)
     return pd.DataFrame(rows)
 
