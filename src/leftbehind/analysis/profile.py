@@ -133,7 +133,7 @@ def _from_polygons(path: Path, ctx: RunContext) -> pd.DataFrame:
     over = pairs.assign(share=inter / shapely.area(lg))
     pts = gpd.GeoDataFrame({"lsoa21cd": lsoa["lsoa21cd"]}, geometry=lsoa_points(ctx, lsoa), crs=BNG)
     inside = gpd.sjoin(pts, areas, predicate="within", how="inner")[["lsoa21cd", "area_id"]]
-    touched = set(over.loc[over["share"] > SPLIT[0], "area_id"])
+    touched = set(over.loc[over["share"] > 0, "area_id"])
     for a in areas["area_id"]:
         if a not in touched:
             raise DataError(
