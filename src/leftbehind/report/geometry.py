@@ -172,9 +172,9 @@ def hex_map(ctx: RunContext) -> tuple[pd.DataFrame, tuple[int, int, int, int]]:
 
 
 def cached_unit_paths(ctx: RunContext, unit: str = "msoa21", unit_m: float = 100.0):
-    """SVG paths of the MSOA 2021 polygons (``area_code, d``, viewBox), simplified to about 150 m and
-    cached like the ward paths. Other units are drawn from their own boundary files when the
-    mirror has them (it holds MSOA 2021 and LSOA 2021; wards 2024 have no public polygons)."""
+    """SVG paths of a unit's polygons (``area_code, d``, viewBox), simplified to about 150 m and cached
+    like the ward paths: MSOA 2021 from its boundary file; wards 2024 (no public polygons) by
+    dissolving the LSOA 2021 polygons through the ONS best-fit lookup."""
     import json
 
     import geopandas as gpd
@@ -182,11 +182,11 @@ def cached_unit_paths(ctx: RunContext, unit: str = "msoa21", unit_m: float = 100
 
     from leftbehind.data.sources import cache_dir
 
-    if unit != "msoa21":
+    if unit not in ("msoa21", "wards24"):
         raise ValueError(f"no polygons for unit {unit!r}")
-    res = ctx.resolve("boundaries_msoa21", record=False)
-    key = hashlib.sha256(f"{res.sha256}|{unit_m}|units|{code_digest()}".encode()).hexdigest()[:16]
-    path = cache_dir() / "geometry" / f"msoa21-{key}.parquet"
+    res = ctx.resolve("boundaries_msoa21" if unit == "msoa21" else "boundaries_lsoa21", record=False)
+    key = hashlib.sha256(f"{res.sha256}|{unit}|{unit_m}|units|{code_digest()}".encode()).hexdigest()[:16]
+    path = cache_dir() / "geometry" / f"{unit}-{key}.parquet"
     if path.is_file():
         try:
             t = pd.read_parquet(path)
@@ -194,6 +194,12 @@ def cached_unit_paths(ctx: RunContext, unit: str = "msoa21", unit_m: float = 100
         except Exception:
             path.unlink(missing_ok=True)
     g = gpd.read_file(f"/vsigzip/{res.path}", engine="pyogrio").to_crs(BNG)
+    if unit == "wards24":  # no public ward 2024 polygons: dissolve the LSOAs 2021 by the best-fit lookup
+        lk = ctx.load("lookup_lsoa21_wd24")[["lsoa21cd", "wd24cd"]]
+        g = g.merge(lk, left_on="lsoa21_code", right_on="lsoa21cd", how="inner")
+        g["geometry"] = shapely.make_valid(g.geometry.values)
+        g = g[["wd24cd", "geometry"]].dissolve(by="wd24cd", method="coverage").reset_index()
+        g = g.rename(columns={"wd24cd": "msoa21_code"})
     g["geometry"] = shapely.coverage_simplify(shapely.make_valid(g.geometry.values), 150.0)
     shapes = g.rename(columns={"msoa21_code": "ward_code"})[["ward_code", "geometry"]]
     paths, vb = svg_paths(shapes, unit_m)

@@ -618,6 +618,17 @@ def _targeting_context(results, *, ctx: RunContext) -> dict:
         cls = f"g-{r['group']}" + (" pip" if p.area_code in pip else "") + (" sel" if p.area_code in chosen else "")
         name = r["area_name_hcl"] if isinstance(r.get("area_name_hcl"), str) else r["area_name"]
         items.append({"d": p.d, "cls": cls, "title": f"{name} ({r['lad_name']}): {r['group'].replace('_', ' ')}"})
+    ward24 = []
+    w24vb = (0, 0, 1, 1)
+    if "wards24" in t:
+        wp, w24vb = cached_unit_paths(ctx, "wards24")
+        wi = t["wards24"].set_index("area_code")
+        for p in wp.itertuples():
+            if p.area_code in wi.index:
+                r = wi.loc[p.area_code]
+                ward24.append(
+                    {"d": p.d, "cls": f"g-{r['group']}", "title": f"{r['area_name']} ({r['lad_name']}): {r['group']}"}
+                )
     d = t.get("designations_comparator")
     dtable = Markup("")
     if d is not None:
@@ -636,6 +647,8 @@ def _targeting_context(results, *, ctx: RunContext) -> dict:
         "msoa_viewbox": " ".join(str(int(v)) for v in vb),
         "designations_table": dtable,
         "has_selection": bool(has_sel),
+        "ward24_paths": ward24,
+        "ward24_viewbox": " ".join(str(int(v)) for v in w24vb),
     }
     if has_sel:
         s = sel[sel["selected"].astype(bool)]
