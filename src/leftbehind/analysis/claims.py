@@ -116,22 +116,9 @@ def _check(st, claim, ed, edition_id: str) -> dict:
             missing_data=claim.missing,
             how_to_fetch=claim.fetch,
         )
-    if k == "count":
-        return _count(st, claim, ed, edition_id)
-    if k == "rate":
-        return _rate(st, claim, ed, edition_id)
-    if k == "gap":
-        return _gap(st, claim, edition_id, cite)
-    if k == "claimant":
-        return _claimant(st, claim, ed, edition_id)
-    if k == "furlough":
-        return _furlough(st, claim, edition_id, cite)
-    if k == "correlation":
-        return _correlation(st, claim, edition_id, cite)
-    if k == "red_wall":
-        return _red_wall(st, claim, edition_id, cite)
-    if k == "persistence":
-        return _persistence(st, claim, edition_id, cite)
+    checker = CHECKS.get(k)
+    if checker is not None:
+        return checker(st, claim, ed, edition_id)
     raise ValueError(f"claim {claim.id}: unknown kind {k!r}")  # pragma: no cover - validated by the tests
 
 
@@ -238,7 +225,8 @@ def _rate(st, claim, ed, edition_id):
     )
 
 
-def _gap(st, claim, edition_id, cite):
+def _gap(st, claim, ed, edition_id):
+    cite = ed.cite
     o = st.outcome
     row = o[(o["indicator"] == claim.indicator) & (o["group"] == "left_behind_minus_other_deprived")].iloc[0]
     gap, lo, hi = float(row["estimate"]), float(row["ci_low"]), float(row["ci_high"])
@@ -308,7 +296,8 @@ def _claimant(st, claim, ed, edition_id):
     )
 
 
-def _furlough(st, claim, edition_id, cite):
+def _furlough(st, claim, ed, edition_id):
+    cite = ed.cite
     f = st.tables["economy_furlough"]
     r = f[(f["level"] == "local authority") & (f["band"] == "25% or more")]
     if r.empty:
@@ -332,7 +321,8 @@ def _furlough(st, claim, edition_id, cite):
     )
 
 
-def _correlation(st, claim, edition_id, cite):
+def _correlation(st, claim, ed, edition_id):
+    cite = ed.cite
     c = st.tables["politics_correlations"]
     r = c[(c["level"] == claim.level) & (c["x"] == claim.x) & (c["y"] == claim.y) & (c["method"] == "pearson")]
     r = r.iloc[0]
@@ -353,7 +343,8 @@ def _correlation(st, claim, edition_id, cite):
     )
 
 
-def _red_wall(st, claim, edition_id, cite):
+def _red_wall(st, claim, ed, edition_id):
+    cite = ed.cite
     p = st.politics
     seats_rw = p.red_wall_seats_england
     seats_other = p.constituencies - seats_rw
@@ -374,7 +365,8 @@ def _red_wall(st, claim, edition_id, cite):
     )
 
 
-def _persistence(st, claim, edition_id, cite):
+def _persistence(st, claim, ed, edition_id):
+    cite = ed.cite
     ours, n = st.persistence[(claim.x, claim.y)]
     verdict = "reproduced" if abs(ours - claim.value) <= claim.tolerance else "not supported"
     return _row(
@@ -387,3 +379,16 @@ def _persistence(st, claim, edition_id, cite):
         verdict=verdict,
         evidence=f"{n:,} LSOAs in the most deprived decile of the later edition compared",
     )
+
+
+#: the checker of each claim kind (``kind:`` in the editions' claims), by name
+CHECKS = {
+    "count": _count,
+    "rate": _rate,
+    "gap": _gap,
+    "claimant": _claimant,
+    "furlough": _furlough,
+    "correlation": _correlation,
+    "red_wall": _red_wall,
+    "persistence": _persistence,
+}

@@ -95,6 +95,12 @@ def cached_svg_paths(ctx: RunContext, unit: float = 100.0) -> tuple[pd.DataFrame
         except Exception:
             path.unlink(missing_ok=True)
     paths, vb = svg_paths(ward_shapes(ctx), unit)
+    _store_paths(path, paths, vb)
+    return paths, vb
+
+
+def _store_paths(path, paths: pd.DataFrame, vb) -> None:
+    """Cache SVG paths and their viewBox as Parquet (an unwritable cache only costs speed)."""
     try:
         from leftbehind.io import atomic_path
 
@@ -104,7 +110,6 @@ def cached_svg_paths(ctx: RunContext, unit: float = 100.0) -> tuple[pd.DataFrame
             out.to_parquet(tmp, index=False)
     except OSError:
         pass
-    return paths, vb
 
 
 def _viewbox(t: pd.DataFrame) -> tuple[int, int, int, int]:
@@ -204,13 +209,5 @@ def cached_unit_paths(ctx: RunContext, unit: str = "msoa21", unit_m: float = 100
     shapes = g.rename(columns={"msoa21_code": "ward_code"})[["ward_code", "geometry"]]
     paths, vb = svg_paths(shapes, unit_m)
     paths = paths.rename(columns={"ward_code": "area_code"})
-    try:
-        from leftbehind.io import atomic_path
-
-        out = paths.assign(vb0=vb[0], vb1=vb[1], vb2=vb[2], vb3=vb[3])
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(path) as tmp:
-            out.to_parquet(tmp, index=False)
-    except OSError:
-        pass
+    _store_paths(path, paths, vb)
     return paths, vb

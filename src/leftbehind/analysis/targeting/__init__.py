@@ -288,7 +288,7 @@ def select(rule: Rule, t: pd.DataFrame, ctx: RunContext | None = None, count: in
             "reason": reason,
         }
     )
-    return out.sort_values(["rank"]).reset_index(drop=True)
+    return out[SELECTION_COLUMNS].sort_values(["rank"]).reset_index(drop=True)
 
 
 def _ordinal(n: int) -> str:
