@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from leftbehind.analysis.designations import NEAR, match, normalise
+from leftbehind.analysis.designations import MARGIN, NEAR, match, normalise
 from leftbehind.cli import app
 from leftbehind.errors import DataError
 
@@ -51,6 +51,10 @@ def test_normalise_different(a, b):
     assert normalise(a) != normalise(b)
 
 
+def test_normalise_st_without_a_space():
+    assert normalise("St.Helens") == normalise("St Helens")
+
+
 def test_normalise_output_form():
     s = normalise("  St. Ann's  East & Central!! ")
     assert s == s.lower() == s.strip()
@@ -71,6 +75,10 @@ UNIT = pd.DataFrame(
         ("E02000301", "St Helens 001", "St Helens Central", "St. Helens"),
         ("E02000302", "St Helens 002", "Thatto Heath", "St. Helens"),
         ("E02000401", "Westshire 001", "Quarry Bank", "Dudley"),
+        ("E02000501", "Leeds 001", "Park North", "Leeds"),
+        ("E02000502", "Leeds 002", "Park South", "Leeds"),
+        ("E02000503", "Leeds 003", "Parkside North", "Leeds"),
+        ("E02000504", "Leeds 004", "Parkside South", "Leeds"),
     ],
     columns=["area_code", "area_name", "area_name_hcl", "lad_name"],
 )
@@ -139,6 +147,29 @@ def test_unrelated_name_is_unmatched_with_the_closest_names():
     assert listed.count("(") == 3
     assert "Weston" not in listed and "Thatto" not in listed  # other authorities' names are not offered
     assert m["score"] < NEAR
+
+
+def _ratio(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, normalise(a), normalise(b)).ratio()
+
+
+def test_a_fairly_similar_name_is_not_a_near_match():
+    """'Moss Side' is a prefix of 'Moss Side West' (similarity 0.78 < NEAR): a person decides."""
+    assert 0.5 < _ratio("Moss Side", "Moss Side West") < NEAR
+    m = match(_designation([("Manchester", "Moss Side")]), UNIT, "msoa21").iloc[0]
+    assert m["method"] == "unmatched" and pd.isna(m["area_code"])
+    assert m["review"].startswith("unmatched; closest: Moss Side West (0.78)")
+
+
+def test_a_near_match_must_be_clearly_better_than_the_runner_up():
+    # equally similar to two areas: unmatched, both offered
+    assert _ratio("Park Nouth", "Park North") == _ratio("Park Nouth", "Park South") >= NEAR
+    m = match(_designation([("Leeds", "Park Nouth"), ("Leeds", "Parkside Nurth")]), UNIT, "msoa21")
+    assert m.loc[0, "method"] == "unmatched" and pd.isna(m.loc[0, "area_code"])
+    assert "Park North" in m.loc[0, "review"] and "Park South" in m.loc[0, "review"]
+    # clearly better than the runner-up (by at least MARGIN): a near match
+    assert _ratio("Parkside Nurth", "Parkside North") - _ratio("Parkside Nurth", "Parkside South") >= MARGIN
+    assert (m.loc[1, "method"], m.loc[1, "area_code"]) == ("near", "E02000503")
 
 
 def test_trailing_parenthesis_is_dropped():

@@ -365,6 +365,41 @@ def test_fewer_selected_when_caps_leave_too_few():
     assert not out["reason"].str.startswith("not reached").any()
 
 
+def test_population_band_is_inclusive_at_both_ends():
+    t = make_table(6, 60)
+    t.loc[:5, "population"] = [4_999.0, 5_000.0, 5_001.0, 14_999.0, 15_000.0, 15_001.0]
+    rule = Rule.model_validate({"name": "b", "unit": "msoa21", "population": {"min": 5000, "max": 15000}, "count": 60})
+    out = select(rule, t).set_index("area_code")
+    codes = t["area_code"].iloc[:6]
+    assert out.loc[codes, "selected"].tolist() == [False, True, True, True, True, False]
+    assert out.loc[codes[[0, 5]], "reason"].str.startswith("outside the 5,000-15,000 residents band").all()
+
+
+def test_per_lad_residents_cap_rounds_up():
+    """ceil(residents / per_lad_residents): 600,000 residents at 300,000 a place = 2, 600,001 = 3."""
+    rows = []
+    for lad, pop in (("A", 60_000.0), ("B", 60_000.1)):
+        for i in range(10):
+            rows.append((f"E02{ord(lad):03d}{i:03d}", lad, pop))
+    n = len(rows)
+    t = pd.DataFrame(
+        {
+            "area_code": [r[0] for r in rows],
+            "area_name": [r[0] for r in rows],
+            "lad_code": [r[1] for r in rows],
+            "lad_name": [r[1] for r in rows],
+            "region_name": "R",
+            "population": [r[2] for r in rows],
+            "imd_rank": np.arange(1, n + 1),
+            "cni_rank": np.arange(1, n + 1),
+        }
+    )
+    rule = Rule.model_validate({"name": "c", "unit": "msoa21", "caps": {"per_lad_residents": 300_000}, "count": 20})
+    out = select(rule, t)
+    assert out[out["selected"]]["lad_code"].value_counts().to_dict() == {"A": 2, "B": 3}
+    assert out.loc[~out["selected"], "reason"].str.startswith("capped: ").all()
+
+
 def test_count_argument_overrides_the_rule():
     t = make_table(8, 80)
     rule = Rule(name="c", unit="msoa21", count=5)
@@ -445,11 +480,6 @@ def test_money_with_a_budget_adds_up_to_the_penny(mode, seed, n, pence):
     assert np.all(np.abs(amounts - share) < 0.01 + 1e-9)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src bug: money() computes the pennies to hand out from budget*100, not round(budget*100), "
-    "so a budget with a fraction of a penny (0.125) is paid as 13 pence, not 12",
-)
 def test_money_sub_penny_budget_still_adds_up_to_round_budget():
     rule = Rule(name="m", unit="msoa21", count=1)
     amounts = money(rule, np.ones(7), np.ones(7, dtype=bool), 0.125)
@@ -770,3 +800,30 @@ def test_target_unknown_preset_lists_the_presets(shared_data, tmp_path):
     for p in ("cwf", "lbn2020", "pride-in-place"):
         assert p in res.output
     assert "no-such-rule" in res.output and not out.exists()
+
+
+def test_target_budget_cli_adds_up_to_the_penny(shared_data, tmp_path):
+    out = tmp_path / "b"
+    budget = "123456789.01"
+    res = runner.invoke(app, ["target", "cwf", "--budget", budget, "--out", str(out), "--data", str(shared_data)])
+    assert res.exit_code == 0, res.output
+    sel = pd.read_csv(out / "selection.csv")
+    pence = np.round(sel["amount_gbp"].to_numpy() * 100)
+    assert np.allclose(sel["amount_gbp"] * 100, pence, atol=1e-4)
+    assert int(pence.sum()) == 12345678901
+    assert (sel.loc[~sel["selected"], "amount_gbp"] == 0).all()
+    # scaled, the tiers keep their proportions: 1m : 1.75m : 2.5m
+    s = sel[sel["selected"]]
+    tier = pd.cut(s["population"], [0, 8_000, 12_000, 15_000], labels=[1.0, 1.75, 2.5]).astype(float)
+    np.testing.assert_allclose(s["amount_gbp"] / tier, (s["amount_gbp"] / tier).mean(), atol=1.0)
+    assert json.loads((out / "summary.json").read_text())["amount_gbp"] == pytest.approx(float(budget))
+
+
+def test_target_wd17_rule_with_checks(shared_data, tmp_path):
+    rule = tmp_path / "wd17.yaml"
+    rule.write_text(
+        "name: w\nunit: wd17\nimd: imd2019\nindex: {method: both_top}\nchecks: [pride_in_place_phase2]\n",
+        encoding="utf-8",
+    )
+    res = runner.invoke(app, ["target", str(rule), "--out", str(tmp_path / "o"), "--data", str(shared_data)])
+    assert res.exit_code == 0, res.output

@@ -27,15 +27,14 @@ from leftbehind.errors import DataError
 
 NEAR = 0.85
 MARGIN = 0.05
-CODE_PATTERNS = {"msoa21": r"^E02\d{6}$", "wards24": r"^E05\d{6}$", "lsoa21": r"^E01\d{6}$"}
+CODE_PATTERNS = {"msoa21": r"^E02\d{6}$", "wards24": r"^E05\d{6}$", "lsoa21": r"^E01\d{6}$", "wd17": r"^E05\d{6}$"}
 
 
 def normalise(name) -> str:
     """Lower case, '&' -> 'and', 'St.' -> 'St', punctuation removed, spaces collapsed."""
     s = str(name).lower().strip()
     s = s.replace("&", " and ")
-    s = re.sub(r"\bst\.", "st", s)
-    s = re.sub(r"[^\w\s]", " ", s)
+    s = re.sub(r"[^\w\s]", " ", s)  # punctuation to spaces: "St." and "St", "St.Helens" and "St Helens"
     return re.sub(r"\s+", " ", s).strip()
 
 

@@ -786,7 +786,13 @@ STEPS: tuple[Step, ...] = (
     Step(
         "designations",
         "designations side by side",
-        lambda o: ("pride_in_place_phase2", "pride_in_place_cohort3", "lookup_lsoa11_lsoa21", "lookup_lsoa11_wd17"),
+        lambda o: (
+            "pride_in_place_phase2",
+            "pride_in_place_cohort3",
+            "lookup_lsoa11_lsoa21",
+            "lookup_lsoa11_wd17",
+            *_unit_inputs(o),
+        ),
         ("designations_comparator",),
         step_designations,
         when=_is_current,

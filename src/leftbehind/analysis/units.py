@@ -59,6 +59,9 @@ def unit_mapping(entry: UnitEntry, lsoa: pd.DataFrame, ctx: RunContext) -> pd.Da
         m = lk.set_axis(["lsoa21cd", "area_code", "area_name"], axis=1)
     elif entry.rule == "lsoa_name_prefix":
         names = ctx.load(entry.names)
+        if "msoa21cd_col" in names.columns:  # the UK file mixes vintages: keep England's MSOA 2021 rows
+            same = (names[entry.code] == names["msoa21cd_col"]).fillna(False).astype(bool)
+            names = names[same & names[entry.code].str.startswith("E02").astype(bool)]
         cols = [entry.code, entry.name] + ([entry.extra_name] if entry.extra_name else [])
         by_name = names[cols].set_axis(
             ["area_code", "area_name", *(["area_name_2"] if entry.extra_name else [])], axis=1
@@ -137,7 +140,8 @@ def unit_table(
     total = np.zeros(k)
     for d in CNI_DOMAINS:
         raw = cni.loc[t["lsoa21_code"], f"{d}_score_raw"].to_numpy(dtype="float64")
-        mean = np.bincount(idx, weights=raw * pop, minlength=k) / wsum
+        # rounded so that equal means (e.g. units of one LSOA each with equal scores) tie exactly
+        mean = np.round(np.bincount(idx, weights=raw * pop, minlength=k) / wsum, 9)
         r = rank_areas(mean, out["area_code"].to_numpy(), ties="min")
         out[f"{d}_score"] = mean
         out[f"{d}_rank"] = r.astype("int64")

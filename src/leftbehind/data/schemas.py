@@ -393,14 +393,6 @@ def _nm(name: str, required: bool = True, nullable: bool = False) -> Col:
     return Col(name, (), kind="str", required=required, nullable=nullable)
 
 
-def _msoa21_names(df):
-    """England's MSOA 2021 rows (code = its MSOA21CD): ``msoa21cd, msoa21nm, msoa21hclnm``."""
-    same = (df["msoacd"] == df["msoa21cd_col"]).fillna(False).astype(bool)
-    e = df[df["msoacd"].str.startswith("E02").astype(bool) & same]
-    out = e[["msoacd", "msoanm", "msoahclnm"]].set_axis(["msoa21cd", "msoa21nm", "msoa21hclnm"], axis=1)
-    return out.sort_values("msoa21cd").reset_index(drop=True)
-
-
 LOOKUPS = [
     TableSpec(
         "lookup_wd17_lad17",
@@ -817,8 +809,8 @@ CURRENT_GEOGRAPHIES = [
             Col("ladcd_active", ("ladcd_active",), kind="str", nullable=True),
             Col("ladnm_active", ("ladnm_active",), kind="str", nullable=True),
         ),
-        post=lambda df: _msoa21_names(df),
-        description="MSOA 2021 codes, ONS names and House of Commons Library names (England rows of the UK file)",
+        description="MSOA 2011 and 2021 codes with ONS and House of Commons Library names (UK file; an MSOA 2021 "
+        "row has msoacd == msoa21cd_col)",
     ),
     TableSpec(
         "lookup_lad24_region24",

@@ -207,7 +207,7 @@ def excluded_codes(rule: Rule, t: pd.DataFrame, ctx: RunContext) -> dict[str, st
     out: dict[str, str] = {}
     for ex in rule.exclude:
         d = pd.read_csv(ex.designation) if Path(ex.designation).is_file() else ctx.load(ex.designation)
-        m = match(d, t, rule.unit if rule.unit != "wd17" else "wards24", ex.designation)
+        m = match(d, t, rule.unit, ex.designation)
         label = ex.label or ex.designation
         for code in m["area_code"].dropna():
             out.setdefault(code, label)
@@ -316,7 +316,7 @@ def money(rule: Rule, pop: np.ndarray, selected: np.ndarray, budget: float | Non
         return raw
     pence = raw / raw.sum() * round(budget * 100)
     floor = np.floor(pence)
-    short = int(round(budget * 100 - floor.sum()))
+    short = int(round(round(budget * 100) - floor.sum()))
     frac_order = np.argsort(-(pence - floor), kind="stable")
     floor[frac_order[:short]] += 1
     return floor / 100.0
