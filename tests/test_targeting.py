@@ -827,3 +827,27 @@ def test_target_wd17_rule_with_checks(shared_data, tmp_path):
     )
     res = runner.invoke(app, ["target", str(rule), "--out", str(tmp_path / "o"), "--data", str(shared_data)])
     assert res.exit_code == 0, res.output
+
+
+def test_a_rule_on_custom_areas(tmp_path, shared_data):
+    """unit: custom with a CSV of area_id, lsoa21_code: the areas are the candidates, money adds up."""
+    areas = tmp_path / "areas.csv"
+    areas.write_text("area_id,lsoa21_code\nNorth,E01012019\nNorth,E01012020\nSouth,E01000001\nMiddle,E01005092\n")
+    rule = tmp_path / "rule.yaml"
+    rule.write_text(
+        f"name: mine\nunit: custom\nareas: {areas}\nindex: {{method: sum_z}}\ncount: 2\n"
+        "money: {mode: per_resident, amount: 10}\n"
+    )
+    out = tmp_path / "t"
+    res = CliRunner().invoke(
+        app, ["target", str(rule), "--out", str(out), "--budget", "50000", "--data", str(shared_data)]
+    )
+    assert res.exit_code == 0, res.output
+    sel = pd.read_csv(out / "selection.csv")
+    assert sorted(sel["area_code"]) == ["Middle", "North", "South"] and int(sel["selected"].sum()) == 2
+    assert round(sel["amount_gbp"].sum() * 100) == 5_000_000
+    assert "South" not in set(sel.loc[sel["selected"], "area_code"])  # Westminster's E01000001 is least in need
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: mine\nunit: custom\ncount: 2\n")
+    res = CliRunner().invoke(app, ["target", str(bad), "--out", str(tmp_path / "u"), "--data", str(shared_data)])
+    assert res.exit_code == 2 and "unit custom needs areas" in res.output

@@ -27,7 +27,13 @@ from leftbehind.errors import DataError
 
 NEAR = 0.85
 MARGIN = 0.05
-CODE_PATTERNS = {"msoa21": r"^E02\d{6}$", "wards24": r"^E05\d{6}$", "lsoa21": r"^E01\d{6}$", "wd17": r"^E05\d{6}$"}
+CODE_PATTERNS = {
+    "msoa21": r"^E02\d{6}$",
+    "wards24": r"^E05\d{6}$",
+    "lsoa21": r"^E01\d{6}$",
+    "wd17": r"^E05\d{6}$",
+    "custom": r"^$",  # custom areas are matched by name
+}
 
 
 def normalise(name) -> str:

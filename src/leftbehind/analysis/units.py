@@ -57,6 +57,13 @@ def unit_mapping(entry: UnitEntry, lsoa: pd.DataFrame, ctx: RunContext) -> pd.Da
     if entry.rule == "lookup":
         lk = ctx.load(entry.lookup)[["lsoa21cd", entry.code, entry.name]]
         m = lk.set_axis(["lsoa21cd", "area_code", "area_name"], axis=1)
+    elif entry.rule == "areas":  # a user's own areas: a GeoJSON of polygons or a CSV of area_id, lsoa21_code
+        from leftbehind.analysis.profile import read_areas
+
+        a = read_areas(entry.names, ctx)
+        m = a.assign(area_code=a["area_id"], area_name=a["area_id"])[["lsoa21cd", "area_code", "area_name"]]
+        m = m.drop_duplicates("lsoa21cd")  # an LSOA in two areas counts for the first (by name)
+        return m.reset_index(drop=True)
     elif entry.rule == "lsoa_name_prefix":
         names = ctx.load(entry.names)
         if "msoa21cd_col" in names.columns:  # the UK file mixes vintages: keep England's MSOA 2021 rows

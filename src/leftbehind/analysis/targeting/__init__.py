@@ -93,7 +93,8 @@ class Money(_M):
 class Rule(_M):
     name: str
     description: str = ""
-    unit: Literal["lsoa21", "wards24", "msoa21", "wd17"]
+    unit: Literal["lsoa21", "wards24", "msoa21", "wd17", "custom"]
+    areas: str | None = None  # unit custom: a GeoJSON of polygons or a CSV of area_id, lsoa21_code
     imd: Literal["iod2025", "imd2019"] = "iod2025"
     index: Index = Index()
     population: Band = Band()
@@ -107,6 +108,8 @@ class Rule(_M):
     def _count(self):
         if self.index.method != "both_top" and self.count is None:
             raise ValueError(f"index {self.index.method} ranks every area: give count (the number to select)")
+        if self.unit == "custom" and not self.areas:
+            raise ValueError("unit custom needs areas: a GeoJSON of polygons or a CSV of area_id, lsoa21_code")
         if self.unit == "wd17" and self.imd != "imd2019":
             raise ValueError("wd17 (the 2020 wards) pairs CNI 2019 with IMD 2019: set imd: imd2019")
         return self
@@ -149,7 +152,8 @@ def load_rule(name_or_path: str) -> Rule:
 def unit_table(rule: Rule, ctx: RunContext, threshold: float = 0.10) -> pd.DataFrame:
     """The candidate areas of the rule's unit: codes, names, LAD, region, population, IMD and CNI
     scores and national ranks, CNI domain ranks (memoised in the run context)."""
-    return ctx.memo(("target_units", rule.unit, rule.imd, threshold), lambda: _unit_table(rule, ctx, threshold)).copy()
+    key = ("target_units", rule.unit, rule.imd, threshold, rule.areas)
+    return ctx.memo(key, lambda: _unit_table(rule, ctx, threshold)).copy()
 
 
 def _unit_table(rule: Rule, ctx: RunContext, threshold: float) -> pd.DataFrame:
@@ -174,6 +178,11 @@ def _unit_table(rule: Rule, ctx: RunContext, threshold: float) -> pd.DataFrame:
         return lsoa.rename(columns={"lsoa21_code": "area_code"}).assign(
             area_name=ctx.load(ed.cni.dataset).set_index("lsoa21cd").loc[lsoa["lsoa21_code"], "lsoa21nm"].to_numpy()
         )
+    if rule.unit == "custom":
+        from leftbehind.editions import UnitEntry
+
+        entry = UnitEntry(title="custom areas", table="custom", rule="areas", names=rule.areas)
+        ed = ed.model_copy(update={"units": {**ed.units, "custom": entry}})
     return build_unit(ed, rule.unit, lsoa, threshold, ctx=ctx, imd_frame=frame)
 
 
