@@ -143,6 +143,18 @@ def _fail(spec: TableSpec, path: Path, problem: str, hint: str) -> DataError:
     return DataError(f"dataset {spec.dataset} ({path}): {problem}", hint=hint)
 
 
+def _unreadable(spec: TableSpec, path: Path, exc: BaseException) -> DataError:
+    """The message for a file that could not be opened or decompressed (shared by every reader)."""
+    if isinstance(exc, FileNotFoundError):
+        return _fail(spec, path, "file not found", "check the path or run `leftbehind data list`")
+    return _fail(
+        spec,
+        path,
+        f"the file is truncated or not valid gzip ({exc})",
+        "re-download or restore the file; `leftbehind data verify` checks every checksum",
+    )
+
+
 def _py(value):
     """A numpy scalar as the plain Python value, so messages show 99999, not np.int64(99999)."""
     return value.item() if isinstance(value, np.generic) else value
@@ -199,15 +211,8 @@ def read_raw(path: Path, spec: TableSpec) -> pd.DataFrame:
             compression="infer",
             skip_blank_lines=True,
         )
-    except FileNotFoundError:
-        raise _fail(spec, path, "file not found", "check the path or run `leftbehind data list`") from None
     except (EOFError, zlib.error, OSError) as exc:
-        raise _fail(
-            spec,
-            path,
-            f"the file is truncated or not valid gzip ({exc})",
-            "re-download or restore the file; `leftbehind data verify` checks every checksum",
-        ) from None
+        raise _unreadable(spec, path, exc) from None
     except UnicodeDecodeError as exc:
         where = _first_non_utf8(path) or exc.reason  # exc.start is an offset in pandas' buffer, not the file
         raise _fail(spec, path, f"the file is not UTF-8 text ({where})", "save it as UTF-8 CSV") from None
@@ -248,15 +253,8 @@ def read_geojson(path: Path, spec: TableSpec) -> pd.DataFrame:
     try:
         with (gzip.open if gz else open)(path, "rb") as fh:
             doc = json.load(fh)
-    except FileNotFoundError:
-        raise _fail(spec, path, "file not found", "check the path or run `leftbehind data list`") from None
     except (EOFError, zlib.error, OSError) as exc:
-        raise _fail(
-            spec,
-            path,
-            f"the file is truncated or not valid gzip ({exc})",
-            "re-download or restore the file; `leftbehind data verify` checks every checksum",
-        ) from None
+        raise _unreadable(spec, path, exc) from None
     except UnicodeDecodeError as exc:
         raise _fail(spec, path, f"the file is not UTF-8 text ({exc.reason})", "restore the original file") from None
     except json.JSONDecodeError as exc:
