@@ -867,6 +867,171 @@ def profile_cmd(
     con.print(f"wrote {out}/profiles.csv and {len(t)} profiles in {out}/profiles/")
 
 
+def _write_sub(out: Path, sub: str, tables: dict, summary: dict, files: dict | None = None) -> None:
+    """Write registered tables into DIR/sub/ atomically (with summary.json and extra files), then, if
+    DIR holds a finished run, rebuild its report so the new section appears."""
+    import json
+
+    from leftbehind.io import atomic_dir, csv_to
+    from leftbehind.report.registry import registry
+
+    reg = registry()
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_dir(out / sub) as tmp:
+        for name, table in tables.items():
+            t = reg[name]
+            t.check(table)
+            csv_to(table, tmp / t.path.split("/", 1)[1])
+        for fname, data in (files or {}).items():
+            (tmp / fname).write_bytes(data)
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
+
+
+def _refresh_report(out: Path, ctx, con, what: str) -> None:
+    if (out / "summary.json").is_file() and (out / "wards.parquet").is_file():  # a finished run: add the section
+        from leftbehind.report.build import write_report
+        from leftbehind.report.tables import read_results
+
+        write_report(read_results(out), out, ("html",), ctx=ctx, atomic=True)
+        con.print(f"updated {out}/report.html with {what}")
+
+
+@app.command("history")
+@guarded
+def history_cmd(
+    out: Annotated[Path, typer.Option("--out", help="Folder: writes DIR/history/ (replaced atomically).")] = Path(
+        "out"
+    ),
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the k-medoids starts.")] = 2024,
+    data: DataDir = None,
+    no_verify: NoVerify = False,
+) -> None:
+    """How long have these places been deprived? IMD 2004, 2007, 2010, 2015, 2019 and 2025 on LSOA 2011,
+    persistence in the most deprived decile, a sequence typology (optimal matching, weighted k-medoids,
+    Houlden et al. 2024) and ward trajectories. Writes DIR/history/: lsoa11.csv, wards17.csv, wards24.csv,
+    typology_silhouettes.csv, typology_clusters.csv, typology_crosstab.csv, summary.json."""
+    from leftbehind.analysis.history.build import history_spec
+    from leftbehind.analysis.history.run import history
+    from leftbehind.io import check_writable
+    from leftbehind.report.build import ReadAhead
+
+    check_writable(out / "history" if out.is_dir() else out)
+    ctx = _context(data, no_verify)
+    con = _console()
+    extra = ("lookup_lsoa11_wd17", "lookup_lsoa21_wd24", "lookup_lsoa11_lsoa21", "cni2019_wards", "cni2023_lsoa21")
+    with (
+        con.status("history") as status,
+        ReadAhead(ctx, (*history_spec().datasets(), *extra), geometry=False) as ahead,
+    ):
+        res = history(ctx, progress=lambda what: status.update(what), seed=seed)
+        ahead.close()
+    _write_sub(out, "history", res.tables, res.summary)
+    s, ty = res.summary["lsoa11"], res.summary["typology"]
+    con.print(
+        f"{s['lsoas']:,} LSOAs 2011 ({s['lsoas_with_2010']:,} with IMD 2004-2010); in the most deprived decile in all "
+        f"of 2010, 2015 and 2019: {s['decile1_2010_2015_2019']:,}; in all six editions: {s['decile1_all_six']:,}"
+    )
+    con.print(
+        "decile 1 of one edition that was decile 1 of the previous: "
+        + ", ".join(f"{k.split('_')[1]} {v:.1f}%" for k, v in s.items() if k.startswith("share_"))
+    )
+    for name, t in ty.items():
+        con.print(
+            f"typology {name.replace('_', '-')}: {t['lsoas']:,} LSOAs, {t['unique_sequences']:,} distinct sequences; "
+            f"best k by silhouette {t['best_k_by_silhouette']} ({t['silhouette_best']:.3f}); k = 6 exported "
+            f"(silhouette {t['silhouette_k6']:.3f}): " + "; ".join(f"{k} {v:,}" for k, v in t["clusters_k6"].items())
+        )
+    for seq, by in res.summary["entrenched_vs_left_behind"].items():
+        for cls, e in by.items():
+            con.print(
+                f"{seq.replace('_', '-')} x {cls}: {e['left_behind_entrenched']:,} of {e['left_behind_lsoas']:,} "
+                f"left-behind LSOAs are entrenched; {e['entrenched_not_left_behind']:,} of "
+                f"{e['entrenched_lsoas']:,} entrenched LSOAs are not left behind"
+            )
+    con.print(f"{res.summary['seconds_total']:.1f} s; wrote {out}/history/")
+    _refresh_report(out, ctx, con, "the history section")
+
+
+SPATIAL_UNITS = {"2020": ("ward17",), "2025": ("lsoa21", "wards24", "msoa21")}
+
+
+@app.command("spatial")
+@guarded
+def spatial_cmd(
+    out: Annotated[Path, typer.Option("--out", help="Folder: writes DIR/spatial/ (replaced atomically).")] = Path(
+        "out"
+    ),
+    edition: Annotated[
+        str, typer.Option("--edition", help="2020 (CNI 2019, wards 2017) or 2025 (CNI 2023 x IMD 2025).")
+    ] = "2020",
+    unit: Annotated[
+        str | None,
+        typer.Option("--unit", help="2020: ward17; 2025: lsoa21 (default), wards24 or msoa21."),
+    ] = None,
+    permutations: Annotated[int, typer.Option("--permutations", min=99, max=99_999, help="Permutations.")] = 999,
+    surrounded_share: Annotated[
+        float,
+        typer.Option(
+            "--surrounded-share",
+            help="An area not left behind is 'surrounded' when at least this share "
+            "of its neighbours are (0-1; CEJST uses 0.85).",
+        ),
+    ] = 0.85,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the permutations.")] = 12345,
+    lookup: Annotated[
+        str, typer.Option("--lookup", help="Wards 2017: small areas to wards by oa (default) or best_fit.")
+    ] = "oa",
+    data: DataDir = None,
+    no_verify: NoVerify = False,
+) -> None:
+    """Do left-behind neighbourhoods cluster? Contiguity weights from the unit's polygons, global and local join
+    counts with permutation inference (Benjamini-Hochberg), Moran's I of the CNI and IMD scores, clusters of
+    contiguous left-behind areas and 'surrounded' areas. Writes DIR/spatial/: global.csv, local.csv,
+    clusters.csv, map.png, summary.json."""
+    from leftbehind.errors import UsageError
+    from leftbehind.io import check_writable
+
+    if edition not in SPATIAL_UNITS:
+        raise UsageError(f"unknown --edition {edition!r}", hint="use 2020 or 2025")
+    unit = unit or SPATIAL_UNITS[edition][0]
+    if unit not in SPATIAL_UNITS[edition]:
+        other = [e for e, us in SPATIAL_UNITS.items() if unit in us]
+        raise UsageError(
+            f"unknown --unit {unit!r} for --edition {edition}"
+            + (f" (it is a unit of --edition {other[0]})" if other else ""),
+            hint="use one of: " + ", ".join(SPATIAL_UNITS[edition]),
+        )
+    if not 0 < surrounded_share <= 1:
+        raise UsageError(f"--surrounded-share {surrounded_share} is not in (0, 1]", hint="e.g. --surrounded-share 0.85")
+    if lookup not in ("oa", "best_fit"):
+        raise UsageError(f"unknown --lookup {lookup!r}", hint="use oa or best_fit")
+    from leftbehind.analysis.spatial.run import spatial
+
+    check_writable(out / "spatial" if out.is_dir() else out)
+    ctx = _context(data, no_verify)
+    con = _console()
+    with con.status("spatial") as status:
+        res = spatial(
+            ctx,
+            edition=edition,
+            unit=unit,
+            permutations=permutations,
+            seed=seed,
+            surrounded_share=surrounded_share,
+            lookup=lookup,
+            progress=lambda what: status.update(what),
+        )
+    _write_sub(out, "spatial", res.tables, res.summary, {"map.png": res.map_png})
+    for line in res.summary["statements"]:
+        con.print(line)
+    for note in res.summary["notes"]:
+        con.print(f"note: {note}")
+    con.print(
+        f"{res.summary['seconds_total']:.1f} s; wrote {out}/spatial/ (global.csv, local.csv, clusters.csv, map.png)"
+    )
+    _refresh_report(out, ctx, con, "the spatial section")
+
+
 designations_app = typer.Typer(help="Lists of areas named by programmes: match them to a unit.", no_args_is_help=True)
 app.add_typer(designations_app, name="designations")
 

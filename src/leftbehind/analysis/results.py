@@ -184,3 +184,6 @@ class Results:
     summary: RunSummary | None = None
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     fits: list[IndexBuild] = field(default_factory=list)
+    # summaries of the later commands run on the folder (history, spatial: DIR/<name>/summary.json)
+    sections: dict[str, dict] = field(default_factory=dict)
+    attachments: dict[str, bytes] = field(default_factory=dict)  # e.g. spatial/map.png

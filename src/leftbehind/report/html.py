@@ -116,7 +116,13 @@ def html_table(df: pd.DataFrame, columns: list[tuple[str, str, str]], table_id: 
             text = (
                 "–"
                 if x is None
-                else {"int": f"{x:,.0f}", "pct": f"{100 * x:.1f}%", "f1": f"{x:,.1f}", "f2": f"{x:,.2f}"}[f]
+                else {
+                    "int": f"{x:,.0f}",
+                    "pct": f"{100 * x:.1f}%",
+                    "f1": f"{x:,.1f}",
+                    "f2": f"{x:,.2f}",
+                    "f3": f"{x:,.3f}",
+                }[f]
             )
             cells.append(f'<td class="n" data-v="{"" if x is None else x}">{text}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
@@ -319,6 +325,8 @@ def build_context(results, paths: pd.DataFrame, viewbox, *, ctx: RunContext) -> 
         "output_files": _output_files(results),
         **_certainty_context(results),
         **_targeting_context(results, ctx=ctx),
+        **_history_context(results),
+        **_spatial_context(results),
         "version": s.leftbehind_version,
         "footer": "Community Needs Index © OCSI for Local Trust, not open data. Contains public sector information "
         "licensed under the Open Government Licence v3.0; contains OS data © Crown copyright and database right.",
@@ -685,6 +693,127 @@ def _targeting_context(results, *, ctx: RunContext) -> dict:
             "selection-margin-table",
         )
     return out
+
+
+def _history_context(results) -> dict:
+    """The 'how long' section (after `leftbehind history`): persistence, the typology and the groups."""
+    t = results.tables
+    sec = results.sections.get("history")
+    if sec is None or "history_typology_clusters" not in t:
+        return {"has_history": False}
+    s = sec["lsoa11"]
+    chain = [
+        {"edition": k.split("_")[1].replace("imd", "IMD "), "value": f"{v:.1f}%"}
+        for k, v in s.items()
+        if k.startswith("share_")
+    ]
+    cl = t["history_typology_clusters"]
+    cl = cl[cl["sequence"] == "2010_2019"]
+    typ = sec["typology"]["2010_2019"]
+    ent = sec["entrenched_vs_left_behind"]["2010_2019"]
+    lines = [
+        f"{e['left_behind_entrenched']:,} of the {e['left_behind_lsoas']:,} LSOAs in left-behind areas ({cls}) are in "
+        f"the 'entrenched deprivation' cluster; {e['entrenched_not_left_behind']:,} of the {e['entrenched_lsoas']:,} "
+        f"entrenched LSOAs are not in left-behind areas ({e['entrenched_other_deprived']:,} of them other deprived)."
+        for cls, e in ent.items()
+    ]
+    traj = None
+    if "history_wards17" in t and "wards" in t:
+        w = t["wards"][["ward_code", "group"]]
+        h = t["history_wards17"].merge(w, on="ward_code")
+        h = h.assign(d1=h["share_d1"] * h["population"])
+        g = h.groupby(["edition", "group"], sort=False)[["d1", "population"]].sum()
+        g = (g["d1"] / g["population"]).unstack("group")
+        rows = []
+        for ed in g.index:
+            r = {"edition": ed}
+            for grp in ("left_behind", "other_deprived", "rest"):
+                r[grp] = 100 * float(g.loc[ed, grp]) if grp in g.columns else np.nan
+            rows.append(r)
+        traj = html_table(
+            pd.DataFrame(rows),
+            [
+                ("edition", "Edition", ""),
+                ("left_behind", "Left-behind wards (2020 rule, %)", "f1"),
+                ("other_deprived", "Other deprived wards (%)", "f1"),
+                ("rest", "Other wards (%)", "f1"),
+            ],
+            "history-trajectory-table",
+        )
+    return {
+        "has_history": True,
+        "history_text": (
+            f"{s['decile1_2010_2015_2019']:,} of England's {s['lsoas']:,} LSOAs 2011 were in the most deprived "
+            f"decile of IMD 2010, 2015 and 2019; {s['decile1_all_six']:,} in every edition from 2004 to 2025. "
+            "IMD 2004-2010 moved from LSOA 2001 and IMD 2025 from LSOA 2021 "
+            "(history/lsoa11.csv; rules in docs/decisions.md)."
+        ),
+        "history_chain": chain,
+        "history_typology_text": (
+            f"Sequences of deciles 2010-2015-2019 ({typ['unique_sequences']:,} distinct sequences over "
+            f"{typ['lsoas']:,} LSOAs), optimal-matching distances with transition-rate substitution costs, weighted "
+            f"k-medoids (Houlden et al. 2024). The silhouette prefers k = {typ['best_k_by_silhouette']} "
+            f"({typ['silhouette_best']:.3f}); the six-cluster solution of the study is shown (silhouette "
+            f"{typ['silhouette_k6']:.3f}). Cluster names are ours, from each medoid."
+        ),
+        "history_clusters_table": html_table(
+            cl,
+            [
+                ("typology", "Cluster", ""),
+                ("medoid", "Medoid deciles", ""),
+                ("lsoas", "LSOAs", "int"),
+                ("population", "Residents (mid-2019)", "int"),
+            ],
+            "history-clusters-table",
+        ),
+        "history_crosstab_lines": lines,
+        "history_trajectory_table": traj,
+    }
+
+
+def _spatial_context(results) -> dict:
+    """The 'where' section (after `leftbehind spatial`): the global statements, the map, the clusters."""
+    import base64
+
+    t = results.tables
+    sec = results.sections.get("spatial")
+    if sec is None or "spatial_global" not in t:
+        return {"has_spatial": False}
+    png = results.attachments.get("spatial/map.png")
+    cl = t.get("spatial_clusters")
+    return {
+        "has_spatial": True,
+        "spatial_unit": sec.get("unit_title", sec.get("unit")),
+        "spatial_statements": sec.get("statements", []),
+        "spatial_notes": sec.get("notes", []),
+        "spatial_weights": sec.get("weights", ""),
+        "spatial_map": ("data:image/png;base64," + base64.b64encode(png).decode("ascii")) if png else None,
+        "spatial_global_table": html_table(
+            t["spatial_global"],
+            [
+                ("statistic", "Statistic", ""),
+                ("value", "Observed", "f3"),
+                ("expected", "Expected", "f3"),
+                ("z", "z", "f2"),
+                ("p", "p", "f3"),
+                ("permutations", "Permutations", "int"),
+            ],
+            "spatial-global-table",
+        ),
+        "spatial_clusters_table": html_table(
+            cl.head(10),
+            [
+                ("cluster_id", "Cluster", "int"),
+                ("areas", "Areas", "int"),
+                ("population", "Residents", "int"),
+                ("significant_areas", "Significant", "int"),
+                ("lads", "Local authorities", ""),
+            ],
+            "spatial-clusters-table",
+        )
+        if cl is not None and len(cl)
+        else None,
+    }
 
 
 def _figure(x) -> str:

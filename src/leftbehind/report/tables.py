@@ -127,6 +127,15 @@ def read_results(out: str | Path):
             res.tables[name] = pd.read_parquet((out / spec.path).with_suffix(".parquet"))
         elif (out / spec.path).is_file():
             res.tables[name] = pd.read_csv(out / spec.path, keep_default_na=True)
+    for sub in ("history", "spatial"):
+        f = out / sub / "summary.json"
+        if f.is_file():
+            try:
+                res.sections[sub] = json.loads(f.read_text(encoding="utf-8"))
+            except ValueError:
+                raise UsageError(f"{f} is not valid JSON", hint=f"re-run `leftbehind {sub} --out {out}`") from None
+    if (out / "spatial" / "map.png").is_file():
+        res.attachments["spatial/map.png"] = (out / "spatial" / "map.png").read_bytes()
     missing = [n for n in REQUIRED if n not in res.tables]
     if missing:
         raise UsageError(f"{out} is missing {', '.join(missing)}", hint=f"re-run `leftbehind run --out {out}`")

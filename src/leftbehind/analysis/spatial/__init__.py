@@ -1,0 +1,1 @@
+"""Spatial structure of the left-behind designation: weights, join counts, Moran's I, clusters."""
