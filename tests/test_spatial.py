@@ -97,7 +97,7 @@ def test_ward17_every_ward_kept_and_islands_reported(wards_result):
     assert set(wards_result.summary["islands"]) == set(isl["area_code"])
     assert (isl["note"] != "").all() and isl["p"].isna().all()
     assert "E05009103" in set(isl["area_code"])  # Berwick North: its LSOAs touch only each other (the Tweed)
-    assert any("without a neighbour" in n for n in wards_result.summary["notes"])
+    assert any("no neighbour (islands" in n for n in wards_result.summary["notes"])
 
 
 def test_ward17_statistics_recomputed_independently(wards_result, ctx):
@@ -112,6 +112,7 @@ def test_ward17_statistics_recomputed_independently(wards_result, ctx):
     assert set(g.index) == {
         "join_count_left_behind",
         "join_count_other_deprived",
+        "join_count_left_behind_among_deprived",
         "bivariate_join_count_lb_other_deprived",
         "morans_i_cni_score",
         "morans_i_imd_score",

@@ -21,6 +21,7 @@ from leftbehind.analysis.spatial.stats import (
     bivariate_join_counts,
     check_weights,
     components,
+    conditional_join_counts,
     global_join_counts,
     islands,
     local_join_counts,
@@ -128,6 +129,27 @@ def test_constant_y_does_not_crash():
 
 
 # ---------------------------------------------------------------- bivariate join counts
+
+
+def test_conditional_join_counts_separate_clustering_from_that_of_the_deprived():
+    """A random 30% of a clustered 'deprived' block: clustered against all areas, not among the
+    deprived; a compact sub-block of it: clustered both ways."""
+    W = rook(30)
+    within = grid(30)
+    within[5:15, 5:15] = 1
+    rng = np.random.default_rng(7)
+    y = within.ravel() * (rng.random(900) < 0.3)
+    assert global_join_counts(W, y, permutations=P, seed=1).p <= 0.01
+    cond = conditional_join_counts(W, y, within.ravel(), permutations=P, seed=1)
+    assert cond.p > 0.05 and abs(cond.z) < 2.5
+    # the analytic expectation and the permutation mean agree
+    assert cond.expected == pytest.approx(cond.expected_analytic, rel=0.1)
+    compact = grid(30)
+    compact[5:8, 5:15] = 1
+    c2 = conditional_join_counts(W, compact.ravel(), within.ravel(), permutations=P, seed=1)
+    assert c2.value == 3 * 9 + 2 * 10 and c2.p <= 0.01
+    with pytest.raises(UsageError, match="not in the 'within' set"):
+        conditional_join_counts(W, compact.ravel(), np.zeros(900), permutations=P)
 
 
 def test_bivariate_adjacent_blocks_count_the_shared_edges():

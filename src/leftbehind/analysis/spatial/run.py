@@ -109,6 +109,10 @@ def spatial(
     g_lb = stats.global_join_counts(W, y, permutations=permutations, seed=seed)
     g_od = stats.global_join_counts(W, od, permutations=permutations, seed=seed + 1)
     g_bv = stats.bivariate_join_counts(W, y, od, permutations=permutations, seed=seed + 2)
+    g_cd = _renamed(
+        stats.conditional_join_counts(W, y, y + od, permutations=permutations, seed=seed + 6),
+        "join_count_left_behind_among_deprived",
+    )
     m_cni = stats.morans_i(
         W,
         areas["cni_score"].to_numpy(dtype="float64"),
@@ -136,7 +140,7 @@ def spatial(
                 "permutations": int(s.permutations),
                 "note": s.note,
             }
-            for s in (g_lb, g_od, g_bv, m_cni, m_imd)
+            for s in (g_lb, g_od, g_cd, g_bv, m_cni, m_imd)
         ]
     )
     say(f"local join counts ({permutations} permutations)")
@@ -147,7 +151,7 @@ def spatial(
     nopoly = set(con.no_polygon)
     note = np.where(
         areas["area_code"].isin(nopoly),
-        "no polygon (no small area in the unit): no neighbours",
+        "no polygon: no small area is assigned to it",
         np.where(deg == 0, "island: no neighbour", ""),
     )
     local = pd.DataFrame(
@@ -175,7 +179,8 @@ def spatial(
     notes = []
     if isl:
         notes.append(
-            f"{len(isl)} {title} without a neighbour (islands, kept with a note and no local p): "
+            f"{len(isl)} of the {title} {'has' if len(isl) == 1 else 'have'} no neighbour (islands: kept, with a "
+            "note and no local p): "
             + ", ".join(
                 f"{r.area_code} {r.area_name} ({r.note.split(':')[0]})"
                 for r in local[local["n_neighbours"] == 0].head(12).itertuples()
@@ -185,14 +190,24 @@ def spatial(
     statements = [
         _plain(g_lb, title, "Left-behind"),
         _plain(g_od, title, "Other deprived"),
+        (
+            f"Among the deprived {title} (the IMD top 10%), left-behind ones are "
+            + (
+                "more clustered than a random choice of the same number"
+                if g_cd.p < 0.05
+                else "no more clustered than a random choice of the same number"
+            )
+            + f": z = {g_cd.z:.1f}, p = {g_cd.p:.3f} (labels permuted among the deprived areas only)."
+        ),
         f"Left-behind {title} border other-deprived ones {g_bv.value:,.0f} times against {g_bv.expected:,.0f} expected "
         f"by chance (z = {g_bv.z:.1f}, p = {g_bv.p:.3f}).",
         f"Moran's I of the CNI score {m_cni.value:.3f} (z = {m_cni.z:.1f}, p = {m_cni.p:.3f}); of the IMD score "
         f"{m_imd.value:.3f} (z = {m_imd.z:.1f}, p = {m_imd.p:.3f}).",
         f"{len(lb):,} left-behind {title} form {len(clusters):,} clusters of two or more contiguous areas and "
         f"{singles:,} single areas; {int(lb['significant'].sum()):,} have a significant local join count "
-        f"(Benjamini-Hochberg p_fdr < 0.05); {int(local['surrounded'].sum()):,} areas are 'surrounded' (not left "
-        f"behind, at least {surrounded_share:.0%} of neighbours left behind).",
+        f"(Benjamini-Hochberg p_fdr < 0.05); {int(local['surrounded'].sum()):,} other "
+        f"{'area is' if int(local['surrounded'].sum()) == 1 else 'areas are'} 'surrounded' (not left behind, at least "
+        f"{surrounded_share:.0%} of neighbours left behind).",
     ]
     if len(clusters):
         c = clusters.iloc[0]

@@ -39,6 +39,7 @@ __all__ = [
     "bivariate_join_counts",
     "check_weights",
     "components",
+    "conditional_join_counts",
     "global_join_counts",
     "islands",
     "local_join_counts",
@@ -409,6 +410,83 @@ def global_join_counts(
     )
     return GlobalStat(
         statistic="join_count_bb",
+        value=bb,
+        expected=mean,
+        z=z,
+        p=p,
+        permutations=permutations,
+        note=note,
+        expected_analytic=analytic,
+        n=n,
+        n_islands=n_isl,
+    )
+
+
+def conditional_join_counts(W, y, within, permutations: int = 999, seed: int = 0) -> GlobalStat:
+    """Black–black join count of ``y`` with the labels permuted only among the ``within`` areas.
+
+    Deprivation itself clusters, so left-behind areas (a subset of the deprived) cluster against
+    a null of all areas even if, among deprived areas, the CNI condition fell at random. This
+    test keeps every area outside ``within`` fixed and shuffles the ``y`` labels among the
+    ``within`` areas (left behind ∪ other deprived): small p means left-behind areas are more
+    clustered than a random choice of the same number of deprived areas would be.
+
+    Parameters
+    ----------
+    W : scipy.sparse matrix
+        Binary symmetric contiguity matrix, n × n, zero diagonal.
+    y : array_like
+        Binary vector of length n (1 = left behind); every ``y = 1`` area must be ``within``.
+    within : array_like
+        Binary vector of length n: the areas among which labels are permuted.
+    permutations, seed : int
+        As :func:`global_join_counts`.
+
+    Returns
+    -------
+    GlobalStat
+        ``value`` = bb; ``expected`` = mean over permutations; ``expected_analytic`` = J_w · n1 (n1 - 1)
+        / (m (m - 1)) with J_w the joins between two ``within`` areas and m of them; one-sided p.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from libpysal.weights import lat2W
+    >>> W = lat2W(10, 10).sparse
+    >>> within = np.zeros((10, 10)); within[:5] = 1      # the top half is 'deprived'
+    >>> y = np.zeros((10, 10)); y[:2, :5] = 1            # a 2 x 5 block of it is 'left behind'
+    >>> res = conditional_join_counts(W, y.ravel(), within.ravel(), permutations=199, seed=1)
+    >>> res.value, round(res.expected_analytic, 2), res.p < 0.05
+    (13.0, 3.12, True)
+    """
+    permutations, seed = _check_permutations(permutations, seed)
+    A = _weights(W)
+    n = A.shape[0]
+    yb = _binary(y, n, "y")
+    wb = _binary(within, n, "within")
+    if np.any((yb == 1) & (wb == 0)):
+        raise UsageError(
+            "conditional join counts: some areas with y = 1 are not in the 'within' set",
+            hint="'within' must contain every y = 1 area (e.g. left behind or other deprived)",
+        )
+    idx = np.flatnonzero(wb)
+    m, n1 = idx.size, int(yb.sum())
+    yf = yb.astype(np.float64)
+    bb = float(yf @ (A @ yf)) / 2.0
+    sub = A[idx][:, idx].tocsr()
+    joins_w = sub.nnz / 2.0
+    analytic = joins_w * n1 * (n1 - 1) / (m * (m - 1)) if m > 1 else math.nan
+    # only joins between two 'within' areas can be black-black: permute on the induced subgraph
+    sims = _permuted_joins(sub, yb[idx], 1, 1, permutations, seed)
+    mean, z, p = _summarise(bb, sims)
+    n_isl = int(np.count_nonzero(_degrees(A) == 0))
+    note = (
+        f"{n1:,} areas with y = 1 among {m:,} 'within' areas ({int(joins_w):,} joins between them; "
+        f"{n:,} areas in all, {_islands_note(n_isl)}); labels permuted among the 'within' areas only. "
+        f"p is one-sided (clustering beyond that of the 'within' areas), {permutations:,} permutations."
+    )
+    return GlobalStat(
+        statistic="conditional_join_count",
         value=bb,
         expected=mean,
         z=z,
