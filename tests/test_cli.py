@@ -106,8 +106,11 @@ def test_help_does_not_import_heavy_libraries():
 
 
 def test_version():
-    res = runner.invoke(app, ["--version"])
-    assert res.exit_code == 0 and res.output.startswith("leftbehind ")
+    from leftbehind import __version__
+
+    for flag in ("--version", "-V"):
+        res = runner.invoke(app, [flag])
+        assert res.exit_code == 0 and res.output.strip() == f"leftbehind {__version__}"
 
 
 AGG_COLUMNS = [
