@@ -621,15 +621,13 @@ def robustness_cmd(
     cut-offs, the CNI and IMD weights, noise in the domain ranks and (2025) the IMD paired with CNI 2023;
     Sobol and one-at-a-time sensitivity. Writes DIR/robustness/: areas.csv, counts.csv, list_size.csv,
     sensitivity.csv, outcomes.csv (2020), summary.json."""
-    import json
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from leftbehind.analysis.robustness.run import robustness
     from leftbehind.analysis.robustness.spec import load_spec
-    from leftbehind.io import atomic_dir, check_writable, csv_to
+    from leftbehind.io import check_writable
     from leftbehind.options import make_run_options
-    from leftbehind.report.registry import registry
 
     opts = make_run_options(**{k: getattr(v, "value", v) for k, v in options.items()}, skip_indices=True, ensemble=0)
     load_spec(spec)  # a bad spec stops here, before any work
@@ -652,14 +650,7 @@ def robustness_cmd(
         res = robustness(
             opts, ctx, replications=replications, seed=seed, spec_path=spec, sobol_n=sobol_n, progress=progress
         )
-    out.mkdir(parents=True, exist_ok=True)
-    reg = registry()
-    with atomic_dir(out / "robustness") as tmp:
-        for name, table in res.tables.items():
-            t = reg[name]
-            t.check(table)
-            csv_to(table, tmp / t.path.split("/", 1)[1])
-        (tmp / "summary.json").write_text(json.dumps(res.summary, indent=2) + "\n", encoding="utf-8")
+    _write_sub(out, "robustness", res.tables, res.summary)
     s = res.summary
     con.print(
         f"{s['areas']:,} areas ({s['unit']}), {s['replications']:,} replications (seed {s['seed']}) in "
@@ -686,12 +677,7 @@ def robustness_cmd(
     for note in s["notes"]:
         con.print(f"note: {note}")
     con.print(f"wrote {out}/robustness/ (areas.csv, counts.csv, list_size.csv, sensitivity.csv, summary.json)")
-    if (out / "summary.json").is_file() and (out / "wards.parquet").is_file():  # a finished run: add the section
-        from leftbehind.report.build import write_report
-        from leftbehind.report.tables import read_results
-
-        write_report(read_results(out), out, ("html",), ctx=ctx, atomic=True)
-        con.print(f"updated {out}/report.html with the sensitivity analysis")
+    _refresh_report(out, ctx, con, "the sensitivity analysis")
 
 
 def _write_tables(folder: Path, tables: dict, summary: dict | None = None) -> None:
