@@ -89,7 +89,7 @@ def _groups_lsoa11(h: pd.DataFrame, ctx: RunContext) -> dict[str, pd.Series]:
 
     * ``2020``: the 2020 rule with the run's default options (CNI 2019 x ward IMD 2019, wards
       2017), each LSOA 2011 in its best-fit ward; ``2020 published``: left_behind if its ward is
-      on the published 225 list, else rest.
+      on the published list, else rest.
     * ``2025``: CNI 2023 x IMD 2025 on LSOA 2021 (10%), each LSOA 2011 taking the group of its
       most populous LSOA 2021 part (one part for 31,810 of 32,844)."""
     from leftbehind.analysis.current import area_table
@@ -111,7 +111,9 @@ def _groups_lsoa11(h: pd.DataFrame, ctx: RunContext) -> dict[str, pd.Series]:
     g2025 = c.set_index("lsoa11cd")["group"].reindex(h["lsoa11_code"]).fillna("no_lsoa21")
     return {
         "2020 (CNI 2019 x IMD 2019, wards 2017, this toolkit's list)": pd.Series(g2020.to_numpy(), index=h.index),
-        "2020 published list (225 wards)": pd.Series(pub, index=h.index),
+        f"2020 published list ({int(np.sum(wards['left_behind_published_2020'].astype(bool)))} wards)": pd.Series(
+            pub, index=h.index
+        ),
         "2025 (CNI 2023 x IMD 2025, LSOA 2021)": pd.Series(g2025.to_numpy(), index=h.index),
     }
 

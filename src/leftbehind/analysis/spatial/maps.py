@@ -92,7 +92,7 @@ def cluster_map(ctx: RunContext, unit: str, local: pd.DataFrame, *, title: str, 
         0.01,
         0.01,
         "Community Needs Index, OCSI for Local Trust; IMD (MHCLG, OGL); boundaries ONS (OGL)",
-        fontsize=6.5,
+        fontsize=7,
         color="#555",
     )
     buf = io.BytesIO()
