@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from importlib import resources
 from typing import TYPE_CHECKING
 
@@ -31,7 +32,7 @@ COLOURS = {
     "england": "#2166ac",
 }
 #: the ward fields the page's script reads (by name: the order only sets the table's sort keys)
-WARD_COLS = [*(c for c in WARD_COLUMNS if c != "lad_code"), "published", "p_left_behind"]
+WARD_COLS = [*WARD_COLUMNS, "published", "p_left_behind"]
 #: bins of P(left behind) for the certainty map: (upper bound, colour, legend label)
 P_BINS = [
     (0.05, "#f0f0f0", "unlikely (P < 0.05)"),
@@ -39,6 +40,57 @@ P_BINS = [
     (0.95, "#fb6a4a", "likely (0.5 to 0.95)"),
     (1.01, "#a50f15", "robust (P >= 0.95)"),
 ]
+#: codes that reach a table cell, in words (anything else snake_case loses its underscores)
+WORDS = {
+    "left_behind": "Left behind",
+    "other_deprived": "Other deprived",
+    "rest": "Rest of England",
+    "no_imd": "No ward IMD",
+    "england": "England",
+    "left_behind_minus_other_deprived": "Left behind minus other deprived",
+    "all_london": "All London",
+    "lbn_share": "share of residents in left-behind wards",
+    "cni_score_mean": "mean CNI 2019 score",
+    "imd_score_mean": "mean ward IMD score",
+    "pearson": "Pearson",
+    "spearman": "Spearman",
+    "all": "all areas",
+}
+#: option values in words (the flag column of the options table shows them as typed)
+VALUE_WORDS = {
+    "pop_mean": "population-weighted mean of LSOA scores",
+    "mean": "unweighted mean of small-area scores",
+    "avg_rank": "population-weighted average rank",
+    "proportion": "share of residents in the most deprived 10% of LSOAs",
+    "extent": "extent (IoD summary measure)",
+    "local_concentration": "local concentration (IoD summary measure)",
+    "oa": "Output Areas 2011 (derived OA→ward 2017 lookup)",
+    "best_fit": "LSOAs 2011 (ONS best-fit LSOA→ward 2017 lookup)",
+    "census2011": "Census 2011",
+    "mid2015": "mid-2015 estimates",
+    "mid2019": "mid-2019 estimates",
+    "mid2020": "mid-2020 estimates",
+}
+OPTION_LABELS = {
+    "edition": "Edition",
+    "imd": "IMD edition of the ward IMD",
+    "population": "Population weights of the ward IMD",
+    "ward_imd": "Ward IMD measure",
+    "threshold": "Top share on both indices",
+    "lookup": "Small areas to wards",
+    "residents": "Residents reported",
+    "replicates": "Bootstrap resamples",
+    "month": "Claimant-count month",
+    "red_wall": "Red wall: winning parties 2017 and 2019",
+    "red_wall_regions": "Red wall: regions",
+    "skip_indices": "Skip rebuilding the indices",
+    "ensemble": "Replications of the uncertainty ensemble",
+    "seed": "Seed",
+}
+MONTHS = (
+    *("January", "February", "March", "April", "May", "June"),
+    *("July", "August", "September", "October", "November", "December"),
+)
 PROFILE_INDICATORS = [
     "income_deprived",
     "employment_deprived",
@@ -57,6 +109,74 @@ PROFILE_INDICATORS = [
 
 def _static(name: str) -> str:
     return resources.files("leftbehind.report").joinpath("static", name).read_text("utf-8")
+
+
+def words(v) -> str:
+    """A code in words: known codes by :data:`WORDS`, other snake_case codes without underscores."""
+    if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    text = str(v)
+    if text in WORDS:
+        return WORDS[text]
+    if re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)+", text):
+        return text.replace("_", " ")
+    return text
+
+
+def value_words(name: str, v) -> str:
+    """An option's value in words: lists joined, booleans Yes/No, whole numbers as integers."""
+    if isinstance(v, bool):
+        return "Yes" if v else "No"
+    if isinstance(v, (list, tuple)):
+        return ", ".join(str(x) for x in v)
+    if isinstance(v, float) and name == "threshold":
+        return f"{v:g} (top {v:.0%})"
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    if isinstance(v, int):
+        return f"{v:,}" if name != "seed" else str(v)
+    if name == "month" and isinstance(v, str) and re.fullmatch(r"\d{4}-\d{2}", v):
+        return f"{MONTHS[int(v[5:]) - 1]} {v[:4]}"
+    if name == "edition":
+        return {"2020": "2020 (the published analysis)", "2025": "2025 (adds the current picture)"}.get(str(v), str(v))
+    return VALUE_WORDS.get(str(v), str(v))
+
+
+def _flag(name: str, v) -> str:
+    """The option as typed on the command line."""
+    from leftbehind.options import BY_NAME
+
+    opt = BY_NAME.get(name)
+    flag = opt.flag if opt else "--" + name.replace("_", "-")
+    if isinstance(v, bool):
+        return flag if v else ""
+    if isinstance(v, (list, tuple)):
+        v = ",".join(str(x) for x in v)
+        return f'{flag} "{v}"' if " " in v else f"{flag} {v}"
+    return f"{flag} {v}"
+
+
+def option_rows(options: dict) -> list[dict]:
+    return [
+        {"label": OPTION_LABELS.get(k, words(k)), "flag": _flag(k, v), "value": value_words(k, v)}
+        for k, v in options.items()
+    ]
+
+
+def _run_date(s) -> str:
+    """The run's UTC date-time (``RunSummary.run_date``) for people, or a note that it is not recorded."""
+    from datetime import UTC, datetime
+
+    raw = getattr(s, "run_date", None)
+    if not raw:
+        return "date not recorded"
+    try:
+        d = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+    except ValueError:
+        return str(raw)
+    if d.tzinfo is not None:
+        d = d.astimezone(UTC)
+    return f"{d.day} {MONTHS[d.month - 1]} {d.year}, {d:%H:%M} UTC"
 
 
 def _clean(v):
@@ -104,13 +224,13 @@ def safe_json(obj) -> str:
 
 def html_table(df: pd.DataFrame, columns: list[tuple[str, str, str]], table_id: str) -> Markup:
     """A sortable table: ``columns`` = (column, heading, format) with format '' (text), 'int', 'pct', 'f1', 'f2'."""
-    head = "".join(f'<th class="{"n" if f else ""}">{escape(h)}</th>' for _, h, f in columns)
+    head = "".join(f'<th scope="col" class="{"n" if f else ""}">{escape(h)}</th>' for _, h, f in columns)
     body = []
     for row in df[[c for c, _, _ in columns]].itertuples(index=False):
         cells = []
         for v, (_, _, f) in zip(row, columns, strict=True):
             if f == "":
-                cells.append(f"<td>{escape('' if v is None or v is pd.NA else v)}</td>")
+                cells.append(f"<td>{escape(words(v))}</td>")
                 continue
             x = None if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else float(v)
             text = (
@@ -190,7 +310,8 @@ def build_context(results, paths: pd.DataFrame, viewbox, *, ctx: RunContext) -> 
         "pBins": [[hi, colour] for hi, colour, _ in P_BINS],
         "ensembleReps": int(opts.ensemble),
         "rankRanges": _rank_ranges(cert),
-        "imdAxis": f"Ward IMD {opts.imd} ({opts.ward_imd}, higher = more deprived)",
+        "imdAxis": f"Ward IMD {opts.imd} score ({VALUE_WORDS.get(opts.ward_imd, opts.ward_imd)}; "
+        "higher = more deprived)",
     }
     group_paths = paths.merge(wards[["ward_code", "group"]], on="ward_code", how="inner")
     no_shape = wards[~wards["ward_code"].isin(group_paths["ward_code"])]
@@ -204,7 +325,7 @@ def build_context(results, paths: pd.DataFrame, viewbox, *, ctx: RunContext) -> 
         },
         {
             "value": f"{lb['population'].sum() / 1e6:.2f} m",
-            "label": f"residents ({opts.residents})",
+            "label": f"residents ({VALUE_WORDS.get(opts.residents, opts.residents)})",
             "published": _published_display(research.published_value(opts.imd, "lbn_residents")),
         },
         {
@@ -242,7 +363,7 @@ def build_context(results, paths: pd.DataFrame, viewbox, *, ctx: RunContext) -> 
         ("wards_other_deprived", "Other deprived wards", "int"),
         ("wards_total", "All wards", "int"),
         ("population_total", "Residents", "int"),
-        ("share_population_left_behind", "Share in left-behind", "pct"),
+        ("share_population_left_behind", "Share of residents in left-behind wards", "pct"),
     ]
     dcols = [
         ("ward_name", "Ward", ""),
@@ -260,36 +381,71 @@ def build_context(results, paths: pd.DataFrame, viewbox, *, ctx: RunContext) -> 
     method = [
         "Community Needs Index 2019 (OCSI for Local Trust): 7,433 December 2017 wards; score = sum of the "
         "exponentially transformed ranks of Civic Assets, Connectedness and Active and Engaged Community.",
-        f"Ward IMD {opts.imd}: LSOA IMD scores taken to wards by the '{opts.lookup}' route with {opts.population} "
-        f"population weights, measure '{opts.ward_imd}' (docs/ward-imd.md explains the choice).",
+        f"Ward IMD {opts.imd}: LSOA IMD scores taken to wards through "
+        f"{VALUE_WORDS.get(opts.lookup, opts.lookup)} with {VALUE_WORDS.get(opts.population, opts.population)} "
+        f"population weights, as the {VALUE_WORDS.get(opts.ward_imd, opts.ward_imd)} (docs/ward-imd.md explains "
+        "the choice).",
         f"Left behind = top {opts.threshold:.0%} on both: rank ≤ floor({opts.threshold} × 7,433) = {k} on the CNI "
         "and on the ward IMD; other deprived = top on the IMD only.",
         "Outcomes: IoD2019 File 8 indicators and File 6 denominators shared to wards by the same route; pooled rates "
         "with Wilson intervals, means with a ward bootstrap.",
-        "Residents: ONS mid-2019 small-area population estimates shared to wards by the same route.",
+        f"Residents: ONS small-area population ({VALUE_WORDS.get(opts.residents, opts.residents)}) shared to wards "
+        "by the same route.",
     ]
     ctx_extra = _economy_politics_context(results, data_extra := {}, ctx=ctx)
-    ctx_extra.update(_current_context(results, data_extra, research.pairing("2019").list.size))
+    ctx_extra.update(_current_context(results, data_extra, research.pairing("2019").list.size, opts.threshold))
     data.update(data_extra)
+    research_name = f"CNI 2019 × IMD {opts.imd}"
+    research_counts = f"{len(lb):,} left-behind wards, {lb['population'].sum() / 1e6:.2f} million residents"
+    research_line = f"{research_name} at December 2017 wards: {research_counts}"
+    cur = s.current if ctx_extra.get("has_current") else None
+    if cur is not None:
+        n_lsoas = sum(gc.lsoas for gc in cur.groups.values())
+        cur_name = cur.edition.replace(" x ", " × ")
+        lb_now = cur.groups["left_behind"]
+        subtitle = (
+            f"The current picture, {cur_name}: {lb_now.lsoas:,} left-behind LSOAs, "
+            f"{lb_now.population / 1e6:.2f} million residents. Below it, the 2020 analysis: {research_line}."
+        )
+        edition_facts = [
+            ("Edition", f"2025: {cur_name}, with the 2020 analysis ({research_name})"),
+            (
+                "Unit",
+                f"LSOAs 2021 ({n_lsoas:,}) for the current picture; December 2017 wards ({len(wards):,}) "
+                "for the 2020 analysis",
+            ),
+        ]
+    else:
+        subtitle = f"Community Needs Index 2019 × Index of Multiple Deprivation {opts.imd}: {research_counts}"
+        edition_facts = [
+            ("Edition", f"2020: {research_name} (the published analysis)"),
+            ("Unit", f"December 2017 wards ({len(wards):,})"),
+        ]
+    edition_facts += [("Run", _run_date(s)), ("Package", f"leftbehind {s.leftbehind_version}")]
     return {
         **ctx_extra,
         "title": "England's left-behind neighbourhoods",
-        "subtitle": f"Community Needs Index 2019 × Index of Multiple Deprivation {opts.imd}: "
-        f"{len(lb):,} left-behind wards, {lb['population'].sum() / 1e6:.2f} million residents",
+        "subtitle": subtitle,
+        "edition_facts": edition_facts,
+        "research_name": research_name,
         "css": _static("report.css"),
         "js": _static("report.js"),
         "data_json": safe_json(data),
         "cards": cards,
-        "headline_note": "Counts and rates from this run, with the published figure beside each where one exists "
-        "(published_checks.csv has every difference).",
+        "headline_note": Markup(
+            "Counts and rates from this run, with the published figure beside each where one exists "
+            "(<code>published_checks.csv</code> has every difference)."
+        ),
         "paths": [{"d": p.d, "code": p.ward_code, "group": p.group} for p in group_paths.itertuples()],
         "viewbox": " ".join(str(int(v)) for v in viewbox),
         "n_wards_drawn": len(group_paths),
         "n_no_shape": len(no_shape),
-        "no_shape_names": ", ".join(
-            f"{n} ({c})" for c, n in zip(no_shape["ward_code"], no_shape["ward_name"], strict=True)
-        )
-        or "none",
+        "no_shape_note": _no_shape_note(no_shape),
+        "map_legend": [
+            {"code": g, "label": GROUP_LABELS[g], "colour": COLOURS[g], "wards": f"{int(n):,}"}
+            for g in GROUPS
+            if (n := (group_paths["group"] == g).sum())
+        ],
         "groups": [
             {
                 "code": g,
@@ -319,7 +475,7 @@ def build_context(results, paths: pd.DataFrame, viewbox, *, ctx: RunContext) -> 
         if d
         else "",
         "method": method,
-        "options": [(k_, str(v)) for k_, v in s.options.items()],
+        "options": option_rows(s.options),
         "inputs": inputs,
         "citations": s.citations,
         "output_files": _output_files(results),
@@ -333,6 +489,34 @@ def build_context(results, paths: pd.DataFrame, viewbox, *, ctx: RunContext) -> 
     }
 
 
+NOT_DRAWN_GROUP = {
+    "left_behind": "left behind",
+    "other_deprived": "other deprived",
+    "rest": "in the rest of England",
+    "no_imd": "with no ward IMD",
+}
+
+
+def _no_shape_note(no_shape: pd.DataFrame) -> str:
+    """Which wards the map cannot draw, and why (said once, above the map; the legend counts drawn wards)."""
+    if not len(no_shape):
+        return "Every CNI ward is drawn."
+    parts = []
+    for g, rows in no_shape.groupby("group", sort=False):
+        names = ", ".join(f"{n} ({lad})" for n, lad in zip(rows["ward_name"], rows["lad_name"], strict=True))
+        parts.append(f"{NOT_DRAWN_GROUP.get(g, words(g))}: {names}")
+    why = (
+        f"{len(no_shape)} CNI wards are not drawn: no LSOA 2011 is best-fit to them, so dissolving LSOAs gives them "
+        "no shape (" + "; ".join(parts) + ")."
+    )
+    if (no_shape["group"] == "no_imd").any():
+        why += (
+            " The wards with no ward IMD also hold no 2011 Output Area by the derived OA→ward lookup, so they have "
+            "no IMD score and no residents; they are in the ward table but in no group's count on the map."
+        )
+    return why
+
+
 LAYER = {
     "lb2020_still": ("#67001f", "2020 left-behind ward, still holds a current left-behind area"),
     "lb2020_no_longer": ("#f4a582", "2020 left-behind ward, no longer"),
@@ -341,7 +525,7 @@ LAYER = {
 }
 
 
-def _current_context(results, page: dict, published_2020: int) -> dict:
+def _current_context(results, page: dict, published_2020: int, threshold: float = 0.1) -> dict:
     t = results.tables
     cur = results.summary.current
     if not cur or "lsoa21" not in t:
@@ -359,7 +543,7 @@ def _current_context(results, page: dict, published_2020: int) -> dict:
         (f"{n}_other_deprived", "Other deprived LSOAs", "int"),
         (f"{n}_total", "All LSOAs", "int"),
         ("population_total", "Residents (Census 2021)", "int"),
-        ("share_population_left_behind", "Share in left-behind", "pct"),
+        ("share_population_left_behind", "Share of residents in left-behind LSOAs", "pct"),
     ]
     tcols = [
         ("area_name", "Region", ""),
@@ -380,11 +564,17 @@ def _current_context(results, page: dict, published_2020: int) -> dict:
     ]
     return {
         "has_current": True,
+        "current_edition": cur.edition.replace(" x ", " × "),
         "current_text": f"{cur.rule}. Population: {cur.population_base}. Change since 2020: "
         f"{tr.rule if tr else ''}. IoD scores are not a time series: compare groups, not scores.",
         "current_cards": [
-            {"value": f"{g['left_behind'].lsoas:,}", "label": "left-behind LSOAs (2025)"},
+            {"value": f"{g['left_behind'].lsoas:,}", "label": "left-behind LSOAs 2021 (CNI 2023 × IMD 2025)"},
             {"value": f"{g['left_behind'].population / 1e6:.2f} m", "label": "residents (Census 2021)"},
+            {
+                "value": f"rank ≤ {cur.cutoff_rank:,}",
+                "label": f"cut-off on both indices: the top {threshold:.0%} of "
+                f"{sum(x.lsoas for x in g.values()):,} LSOAs 2021",
+            },
             {
                 "value": f"{tr.current_lb_lsoas_persistent if tr else 0:,}",
                 "label": "persistent: in a 2020 left-behind ward",
@@ -545,8 +735,8 @@ def _certainty_context(results) -> dict:
         out["certainty_note"] = (
             f"P(left behind) is the share of {results.options.ensemble:,} replications of the uncertainty ensemble "
             "(spec analysis/robustness/default.yaml: ward-IMD construction, both cut-offs between 9% and 11%, CNI and "
-            "IMD domain weights, noise in the domain ranks) in which a ward is left behind; `leftbehind robustness` "
-            "runs 10,000 with the sensitivity analysis."
+            "IMD domain weights, noise in the domain ranks) in which a ward is left behind; "
+            + Markup("<code>leftbehind robustness</code> runs 10,000 with the sensitivity analysis.")
         )
     sens = t.get("robustness_sensitivity")
     if sens is not None:
@@ -625,7 +815,7 @@ def _targeting_context(results, *, ctx: RunContext) -> dict:
         r = info.loc[p.area_code]
         cls = f"g-{r['group']}" + (" pip" if p.area_code in pip else "") + (" sel" if p.area_code in chosen else "")
         name = r["area_name_hcl"] if isinstance(r.get("area_name_hcl"), str) else r["area_name"]
-        items.append({"d": p.d, "cls": cls, "title": f"{name} ({r['lad_name']}): {r['group'].replace('_', ' ')}"})
+        items.append({"d": p.d, "cls": cls, "title": f"{name} ({r['lad_name']}): {words(r['group'])}"})
     ward24 = []
     w24vb = (0, 0, 1, 1)
     if "wards24" in t:
@@ -635,7 +825,11 @@ def _targeting_context(results, *, ctx: RunContext) -> dict:
             if p.area_code in wi.index:
                 r = wi.loc[p.area_code]
                 ward24.append(
-                    {"d": p.d, "cls": f"g-{r['group']}", "title": f"{r['area_name']} ({r['lad_name']}): {r['group']}"}
+                    {
+                        "d": p.d,
+                        "cls": f"g-{r['group']}",
+                        "title": f"{r['area_name']} ({r['lad_name']}): {words(r['group'])}",
+                    }
                 )
     d = t.get("designations_comparator")
     dtable = Markup("")
@@ -649,7 +843,7 @@ def _targeting_context(results, *, ctx: RunContext) -> dict:
         "targeting_text": "The current edition rebuilt at wards 2024 and MSOAs 2021: CNI 2023 from population-weighted "
         "domain scores, re-ranked and re-combined; IMD 2025 by the IoD summary measures; the 2020 rule on the units "
         "(current/wards24.csv, current/msoa21.csv). The map shows MSOAs; Pride in Place names are matched to them by "
-        "`leftbehind designations match`.",
+        + Markup("<code>leftbehind designations match</code>."),
         "unit_cards": cards,
         "msoa_paths": items,
         "msoa_viewbox": " ".join(str(int(v)) for v in vb),
