@@ -10,6 +10,7 @@ import pytest
 
 COLUMNS = [
     "lsoa21_code",
+    "lsoa21_name",
     "lad_code",
     "lad_name",
     "region_name",

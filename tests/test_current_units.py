@@ -222,7 +222,8 @@ def test_transition_counts_by_lad(traced):
 def test_ward_layer(traced):
     cur_t, w2020 = traced
     layer = ward_layer(cur_t, w2020, WARDS)
-    assert list(layer.columns) == ["ward_code", "layer_2025"]
+    assert list(layer.columns) == ["ward_code", "ward_name", "layer_2025"]
+    assert layer["ward_name"].tolist() == WARDS["ward_name"].tolist()
     assert layer.set_index("ward_code")["layer_2025"].to_dict() == {
         "WA": "lb2020_still",
         "WB": "lb2020_still",
@@ -266,6 +267,7 @@ def area_frames(ed) -> dict[str, pd.DataFrame]:
         {
             "lsoa11cd": [f"E0111{i:04d}" for i in idx],
             "lsoa21cd": CODES,
+            "lsoa21nm": [f"Alpha {i:03d}A" for i in idx],
             "change_code": "U",
             "lad22cd": [lad22(i) for i in idx],
         }

@@ -1,9 +1,9 @@
-"""The document and GIS exports of a finished run: map.png, leftbehind.xlsx and wards.geojson.
+"""The document and GIS exports of a finished run: the maps, leftbehind.xlsx and the GeoJSON layers.
 
-They are built once (``write_report`` with every export but the HTML, atomically) from the shared
-default run read back with ``read_results``, and checked against the run's own CSV files, the
-output registry and the ONS LSOA -> ward best-fit lookup (an independent source of which wards
-can have a shape at all).
+They are built once per run (``write_report`` with every export but the HTML, atomically) from the
+shared default run and the shared ``--edition 2025`` run read back with ``read_results``, and checked
+against the runs' own CSV files, the output registry and the ONS LSOA -> ward best-fit lookup (an
+independent source of which wards can have a shape at all).
 """
 
 from __future__ import annotations
@@ -144,6 +144,8 @@ def test_png_draws_every_group_in_its_colour(exported, wards_csv):
 
 # ---------------------------------------------------------------- Excel
 
+SMALL_SHEET = 60_000  # cells: sheets up to this size are compared cell by cell through openpyxl
+
 
 @pytest.fixture(scope="module")
 def workbook(exported):
@@ -154,53 +156,129 @@ def workbook(exported):
     wb.close()
 
 
-def _sheets_of(tables) -> dict[str, object]:
-    return {n: t for n, t in registry().items() if n in tables and not t.template}
+def _run_csvs(folder) -> dict[str, tuple]:
+    """Every CSV file of a run folder -> (table, template name), through the registry."""
+    from leftbehind.report.registry import find
+
+    out = {}
+    for p in sorted(folder.rglob("*.csv")):
+        rel = p.relative_to(folder).as_posix()
+        hit = find(rel)
+        assert hit is not None, f"{rel} is not a registered table"
+        out[rel] = hit
+    return out
 
 
-def test_workbook_has_a_readme_and_one_sheet_per_table(workbook, results, run_out):
-    reg = _sheets_of(results.tables)
-    # every table of the run is a registry table with a CSV file in the run folder
-    assert {n for n, t in registry().items() if not t.template and (run_out[0] / t.path).is_file()} == set(reg)
-    assert workbook.sheetnames == ["README", *(t.sheet for t in reg.values())]  # registry order
+def _expected_sheets(folder) -> list[tuple[str, str]]:
+    """(sheet, file) for every CSV of the folder, in registry order (a template's files by name)."""
+    order = {n: i for i, n in enumerate(registry())}
+    files = sorted(_run_csvs(folder).items(), key=lambda kv: (order[kv[1][0].name], kv[1][1] or ""))
+    return [(t.concrete_sheet(name), rel) for rel, (t, name) in files]
+
+
+def _readme(wb) -> dict[str, list[tuple]]:
+    """The README sheet's blocks: about (lines), sheets and columns (rows after their header)."""
+    rows = list(wb["README"].iter_rows(values_only=True))
+    starts = [i for i, r in enumerate(rows) if r and r[0] == "sheet"]
+    assert len(starts) == 2, starts
+    about = [r[0] for r in rows[1 : starts[0]] if r and r[0]]
+    sheets = [r for r in rows[starts[0] + 1 : starts[1]] if r and r[0]]
+    columns = [r for r in rows[starts[1] + 1 :] if r and r[0]]
+    return {"about": about, "sheets": sheets, "columns": columns, "headers": [rows[i] for i in starts]}
+
+
+def _sheet_xml(path) -> dict[str, str]:
+    """Sheet name -> its XML part inside the workbook (workbook.xml and its relationships)."""
+    import xml.etree.ElementTree as ET
+    import zipfile
+
+    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+    rid = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+    with zipfile.ZipFile(path) as z:
+        wb = ET.fromstring(z.read("xl/workbook.xml"))
+        rels = ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+        target = {r.get("Id"): r.get("Target") for r in rels}
+        return {s.get("name"): "xl/" + target[s.get(rid)] for s in wb.find("m:sheets", ns)}
+
+
+def _same(cell, text: str, typ: str) -> bool:
+    if text == "":
+        return cell is None
+    if typ == "bool":
+        return cell is (text == "true")
+    if typ in ("int", "float"):
+        if text in ("inf", "-inf"):
+            return cell == text
+        return isinstance(cell, int | float) and math.isclose(cell, float(text), rel_tol=1e-12, abs_tol=1e-12)
+    return cell == text
+
+
+def test_workbook_has_a_readme_then_a_sheet_per_csv_of_the_run(workbook, run_out):
+    """Every CSV file of the run folder is a sheet, in registry order: the constituencies, politics,
+    economy and rebuilt indices included."""
+    expected = _expected_sheets(run_out[0])
+    assert workbook.sheetnames == ["README", *(s for s, _ in expected)]
     assert len(set(workbook.sheetnames)) == len(workbook.sheetnames)
     assert all(len(s) <= 31 for s in workbook.sheetnames)  # Excel's limit
-
-    rows = list(workbook["README"].iter_rows(values_only=True))
-    assert rows[0] == ("sheet", "about")
-    listed = [r for r in rows[1:] if r[0]]
-    assert [r[0] for r in listed] == [t.sheet for t in reg.values()]
-    for (_, about), t in zip(listed, reg.values(), strict=True):
-        assert about.startswith(f"{t.path}: {t.title}")
-    preamble = " ".join(r[1] for r in rows[1:] if not r[0])
-    assert "NOT open data" in preamble and "Open Government Licence v3.0" in preamble
+    files = {f for _, f in expected}
+    for rel in ("constituencies.csv", "politics/correlations.csv", "economy/furlough.csv", "indices/cni2019.csv"):
+        assert rel in files, rel
 
 
-def test_each_sheet_matches_its_csv(workbook, results, run_out):
-    """Same header, same number of rows, same empty cells per column and same first column as
-    the CSV file of the table."""
-    for name, t in _sheets_of(results.tables).items():
-        path = run_out[0] / t.path
-        header = _csv_header(path)
-        df = pd.read_csv(path)
-        rows = list(workbook[t.sheet].iter_rows(values_only=True))
-        assert list(rows[0]) == header, name
-        body = rows[1:]
-        assert len(body) == len(df), (name, len(body), len(df))
-        assert all(len(r) == len(header) for r in body), name
-        blanks = [sum(1 for r in body if r[i] is None or r[i] == "") for i in range(len(header))]
-        assert blanks == df.isna().sum().tolist(), name
-        first = [r[0] for r in body]
-        expect = df.iloc[:, 0].tolist()
-        if df.iloc[:, 0].dtype.kind == "f":
-            assert all(
-                (isinstance(e, float) and math.isnan(e) and f is None) or f == pytest.approx(e)
-                for f, e in zip(first, expect, strict=True)
-            ), name
-        else:
-            assert [None if f is None else str(f) for f in first] == [None if pd.isna(e) else str(e) for e in expect], (
-                name
-            )
+def test_readme_describes_every_sheet_and_every_column(workbook, run_out):
+    from leftbehind.report.registry import holds_cni, licences
+
+    readme = _readme(workbook)
+    assert readme["headers"][0][:6] == ("sheet", "file", "title", "description", "edition", "licence")
+    assert readme["headers"][1][:5] == ("sheet", "column", "type", "unit", "meaning")
+    csvs = _run_csvs(run_out[0])
+    expected = _expected_sheets(run_out[0])
+    assert [(r[0], r[1]) for r in readme["sheets"]] == expected
+    lic = licences()
+    for _, rel, title, description, edition, licence, cni, rows in (r[:8] for r in readme["sheets"]):
+        t, name = csvs[rel]
+        assert title.startswith(t.title) and description and edition
+        assert cni == ("yes" if holds_cni(t, name) else "no"), rel
+        assert (lic["cni"].title in licence) == holds_cni(t, name) and lic["ogl"].title in licence, rel
+        assert rows == len(pd.read_csv(run_out[0] / rel, usecols=[0])), rel
+    listed = [(r[0], r[1]) for r in readme["columns"]]
+    assert listed == [(s, c) for s, rel in expected for c in _csv_header(run_out[0] / rel)]
+    sheet_table = {s: csvs[rel][0] for s, rel in expected}
+    for sheet, column, typ, unit, meaning in (r[:5] for r in readme["columns"]):
+        d = sheet_table[sheet].column(column)
+        assert typ and meaning == d.description and (unit or "") == d.unit, (sheet, column)
+    about = " ".join(readme["about"])
+    assert lic["cni"].title in about and "not open data" in about and lic["ogl"].title in about
+    cni_sheets = [s for s, rel in expected if holds_cni(*csvs[rel])]
+    assert "wards" in cni_sheets and all(s in about for s in cni_sheets)
+
+
+def test_each_sheet_matches_its_csv(workbook, exported, run_out):
+    """Same header and rows as the CSV file; small sheets cell by cell (typed by the registry: text
+    stays text, integers are integers, booleans booleans, blanks blank), large ones on their first
+    rows, their row count read from the sheet's XML."""
+    import zipfile
+
+    parts = _sheet_xml(exported[0] / FILES["xlsx"])
+    csvs = _run_csvs(run_out[0])
+    with zipfile.ZipFile(exported[0] / FILES["xlsx"]) as z:
+        for sheet, rel in _expected_sheets(run_out[0]):
+            t, _ = csvs[rel]
+            with open(run_out[0] / rel, newline="", encoding="utf-8") as f:
+                text = list(csv.reader(f))
+            cells = len(text) * len(text[0])
+            limit = None if cells <= SMALL_SHEET else 200
+            got = list(workbook[sheet].iter_rows(values_only=True, max_row=limit))
+            assert list(got[0]) == text[0], sheet
+            if limit is None:
+                assert len(got) == len(text), (sheet, len(got), len(text))
+            else:
+                assert z.read(parts[sheet]).count(b"<row ") == len(text), sheet
+            types = [t.column(c).type for c in text[0]]
+            for i, (row, want) in enumerate(zip(got[1:], text[1:], strict=False), start=2):
+                assert len(row) == len(want), (sheet, i)
+                for cell, w, typ, col in zip(row, want, types, text[0], strict=True):
+                    assert _same(cell, w, typ), (sheet, i, col, cell, w)
 
 
 def test_wards_sheet_carries_the_groups(workbook, wards_csv):
@@ -208,6 +286,41 @@ def test_wards_sheet_carries_the_groups(workbook, wards_csv):
     cols = {c: i for i, c in enumerate(rows[0])}
     got = {r[cols["ward_code"]]: r[cols["group"]] for r in rows[1:]}
     assert got == dict(zip(wards_csv["ward_code"], wards_csv["group"], strict=True))
+
+
+def test_workbook_is_byte_reproducible(results, exported, tmp_path):
+    """Two writes of the same tables give the same bytes; the zip entries carry one fixed date."""
+    import zipfile
+
+    from leftbehind.report.build import workbook_tables
+    from leftbehind.report.exports import excel
+
+    excel(workbook_tables(results), tmp_path / "again.xlsx")
+    assert (tmp_path / "again.xlsx").read_bytes() == (exported[0] / FILES["xlsx"]).read_bytes()
+    with zipfile.ZipFile(tmp_path / "again.xlsx") as z:
+        assert len({i.date_time for i in z.infolist()}) == 1
+        assert b"<dcterms:created" in z.read("docProps/core.xml")
+
+
+def test_workbook_from_memory_equals_workbook_from_csv(results, tmp_path):
+    """`run --exports` writes the workbook from the tables in memory, `report` from the CSV files:
+    the same bytes (floats rounded as the CSV rounds them, integers with blanks still integers,
+    text that looks like a number still text)."""
+    from leftbehind.io import csv_to
+    from leftbehind.report.exports import excel
+    from leftbehind.report.tables import read_table
+
+    memory, back = {}, {}
+    for name in ("wards", "outcomes", "claims", "index_fits"):
+        t = results.tables[name].copy()
+        floats = t.select_dtypes("floating").columns
+        t[floats] = t[floats] + 1e-9  # more decimals than the CSV keeps
+        memory[name] = t
+        csv_to(t, tmp_path / f"{name}.csv")
+        back[name] = read_table(tmp_path / f"{name}.csv", registry()[name])
+    excel(memory, tmp_path / "memory.xlsx")
+    excel(back, tmp_path / "back.xlsx")
+    assert (tmp_path / "memory.xlsx").read_bytes() == (tmp_path / "back.xlsx").read_bytes()
 
 
 def test_excel_writes_only_the_tables_it_is_given(results, tmp_path):
@@ -222,8 +335,45 @@ def test_excel_writes_only_the_tables_it_is_given(results, tmp_path):
     try:
         reg = registry()
         assert wb.sheetnames == ["README", reg["wards"].sheet, reg["published_checks"].sheet]
-        readme = [r[0] for r in wb["README"].iter_rows(min_row=2, values_only=True) if r[0]]
-        assert readme == [reg["wards"].sheet, reg["published_checks"].sheet]
+        assert [r[0] for r in _readme(wb)["sheets"]] == [reg["wards"].sheet, reg["published_checks"].sheet]
+    finally:
+        wb.close()
+
+
+def _typed(c, n: int):
+    values = {
+        "str": ["a & <b>", " padded "],
+        "int": [1, None],
+        "float": [0.25, float("nan")],
+        "bool": [True, False],
+        "date": ["2020-05-01", "2020-06-01"],
+    }[c.type]
+    return (values * n)[:n]
+
+
+def test_excel_takes_the_tables_of_later_commands(tmp_path):
+    """The tables of robustness, history, spatial and target (edition "any") get their declared
+    sheets, with typed cells: escaped and space-preserving text, integers, blanks, booleans."""
+    import openpyxl
+
+    from leftbehind.report.exports import excel
+
+    later = {n: t for n, t in registry().items() if t.edition == "any" and not t.template}
+    frames = {n: pd.DataFrame({c.name: _typed(c, 2) for c in t.columns if not c.is_family}) for n, t in later.items()}
+    excel(frames, tmp_path / "later.xlsx")
+    wb = openpyxl.load_workbook(tmp_path / "later.xlsx", read_only=True)
+    try:
+        assert wb.sheetnames == ["README", *(t.sheet for t in later.values())]
+        for n, t in later.items():
+            rows = list(wb[t.sheet].iter_rows(values_only=True))
+            assert list(rows[0]) == list(frames[n].columns) and len(rows) == 3
+            for j, col in enumerate(frames[n].columns):
+                want = frames[n][col].tolist()
+                got = [r[j] for r in rows[1:]]
+                if t.column(col).type == "float":
+                    assert got == [0.25, None], (n, col)
+                else:
+                    assert got == [None if pd.isna(w) else w for w in want], (n, col, got)
     finally:
         wb.close()
 
@@ -285,3 +435,122 @@ def test_geojson_properties_carry_the_ward_table(features, wards_csv, shaped_cod
     lb = set(w.index[w["group"] == "left_behind"])
     assert set(props.index[props["group"] == "left_behind"]) == lb & shaped_codes
     assert (props["group"] == "left_behind").sum() == len(lb & shaped_codes) > 200
+
+
+# ---------------------------------------------------------------- the current edition (--edition 2025)
+
+
+@pytest.fixture(scope="module")
+def results_2025(run_2025):
+    from leftbehind.report.tables import read_results
+
+    return read_results(run_2025[0])
+
+
+@pytest.fixture(scope="module")
+def exported_2025(results_2025, ctx, tmp_path_factory):
+    """Maps, layers and the workbook of the 2025 run, written by write_report into an empty folder."""
+    from leftbehind.report.build import write_report
+
+    folder = tmp_path_factory.mktemp("exports2025")
+    written = write_report(results_2025, folder, ("png", "geojson", "xlsx"), ctx=ctx, atomic=True)
+    return folder, written
+
+
+def _declared(kind: str, tables) -> list:
+    from leftbehind.report.registry import files
+
+    return [f for f in files().values() if getattr(f, kind) and getattr(f, kind)["table"] in tables]
+
+
+def test_2025_writes_a_map_and_a_layer_per_edition_and_unit(exported_2025, results_2025):
+    folder, written = exported_2025
+    maps = [f.path for f in _declared("map", results_2025.tables)]
+    layers = [f.path for f in _declared("layer", results_2025.tables)]
+    assert written == [*maps, *layers, FILES["xlsx"]]  # in the order asked: png, geojson, xlsx
+    assert {"map.png", "current/map_lsoa21.png", "current/map_wards24.png", "current/map_msoa21.png"} <= set(maps)
+    assert {"wards.geojson", "current/lsoa21.geojson", "current/wards24.geojson", "current/msoa21.geojson"} <= set(
+        layers
+    )
+    leftovers = [p for p in folder.rglob("*") if p.name.startswith(".") or p.name.endswith(".tmp")]
+    assert leftovers == []
+
+
+@pytest.mark.parametrize("unit", ["lsoa21", "wards24", "msoa21"])
+def test_unit_layer_is_valid_geojson_with_the_unit_table(exported_2025, results_2025, unit):
+    """geopandas reads it; one feature per row of the unit's table, with the declared columns (group,
+    ranks, names, population) as properties, in WGS84 to 5 decimals, within England."""
+    import geopandas as gpd
+    import shapely
+
+    from leftbehind.report.registry import files, registry
+
+    f = files()[f"{unit}_geojson"]
+    t = registry()[f.layer["table"]]
+    table = results_2025.tables[t.name]
+    key = t.key[0]
+    g = gpd.read_file(exported_2025[0] / f.path)
+    assert g.crs is not None and g.crs.to_epsg() == 4326
+    assert len(g) == len(table) and g[key].is_unique
+    assert set(g[key]) == set(table[key])
+    assert list(g.columns[:-1]) == f.layer["columns"] and {"group", "population", "cni_rank", "imd_rank"} <= set(
+        g.columns
+    )
+    tab = table.set_index(key)
+    assert (g.set_index(key)["group"] == tab.loc[g[key], "group"]).all()
+    assert (g.set_index(key)["cni_rank"] == tab.loc[g[key], "cni_rank"]).all()
+    name = next(c for c in f.layer["columns"] if c.endswith("_name"))
+    assert g[name].notna().all()
+    assert not shapely.is_empty(g.geometry.values).any() and (shapely.area(g.geometry.values) > 0).all()
+    x0, y0, x1, y1 = g.total_bounds
+    minx, miny, maxx, maxy = ENGLAND_BOUNDS
+    assert minx <= x0 < x1 <= maxx and miny <= y0 < y1 <= maxy
+    xy = shapely.get_coordinates(g.geometry.values[:500])
+    assert np.array_equal(np.round(xy, 5), xy)
+
+
+def test_layers_are_deterministic(exported_2025, results_2025, ctx, tmp_path):
+    """The same table and shapes give the same bytes (the MSOA layer, the quickest to write again)."""
+    from leftbehind.report.build import _layer, _Shapes
+    from leftbehind.report.registry import files, registry
+
+    f = files()["msoa21_geojson"]
+    _layer(results_2025, registry()[f.layer["table"]], f, tmp_path / "again.geojson", _Shapes(ctx))
+    assert (tmp_path / "again.geojson").read_bytes() == (exported_2025[0] / f.path).read_bytes()
+
+
+def test_maps_differ_between_editions_and_units(exported, exported_2025, results_2025):
+    """Each edition and unit has its own picture (the 2020 wards, LSOA 2021, wards 2024, MSOA 2021),
+    each a valid PNG titled with its edition and unit."""
+    from PIL import Image
+
+    from leftbehind.report.build import _edition_title
+    from leftbehind.report.exports import UNIT_TITLES
+
+    maps = {f.path: f.map["unit"] for f in _declared("map", results_2025.tables)}
+    pngs = {rel: (exported_2025[0] / rel).read_bytes() for rel in maps}
+    for rel, data in pngs.items():
+        assert data[:8] == PNG_SIGNATURE, rel
+        with Image.open(exported_2025[0] / rel) as im:
+            im.verify()
+    assert len(set(pngs.values())) == len(pngs)  # four different pictures
+    assert (exported[0] / FILES["png"]).read_bytes() != pngs["current/map_lsoa21.png"]
+    for unit in maps.values():
+        title = _edition_title(results_2025, unit)
+        assert UNIT_TITLES[unit] in title and ("2020 edition" if unit == "wards17" else "2025 edition") in title
+
+
+def test_2025_workbook_has_a_sheet_per_csv(exported_2025, run_2025):
+    import openpyxl
+
+    wb = openpyxl.load_workbook(exported_2025[0] / FILES["xlsx"], read_only=True)
+    try:
+        expected = _expected_sheets(run_2025[0])
+        assert wb.sheetnames == ["README", *(s for s, _ in expected)]
+        files = {f for _, f in expected}
+        assert {"lsoa21.csv", "current/outcomes.csv", "current/wards24.csv", "current/msoa21.csv"} <= files
+        assert [r[1] for r in _readme(wb)["sheets"]] == [f for _, f in expected]
+        rows = list(wb["lsoa21"].iter_rows(values_only=True, max_row=3))
+        assert rows[0][:2] == ("lsoa21_code", "lsoa21_name") and all(isinstance(r[1], str) for r in rows[1:])
+    finally:
+        wb.close()

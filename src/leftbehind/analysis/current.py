@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 N_LSOA21 = 33_755
 LSOA21_COLUMNS = [
     "lsoa21_code",
+    "lsoa21_name",
     "lad_code",
     "lad_name",
     "region_name",
@@ -114,8 +115,13 @@ def area_table(
             f"{imd_ref.dataset} or {cni_ref.dataset} lists an LSOA 2021 code twice",
             hint="restore the original files (`leftbehind data verify`)",
         ) from None
+    names = ctx.load("lookup_lsoa11_lsoa21")[["lsoa21cd", "lsoa21nm"]].drop_duplicates("lsoa21cd")
     t = t.merge(lad, on="lsoa21cd", how="left").merge(pop, on="lsoa21cd", how="left")
-    if t[["cni_rank", "imd_rank", "area_code", "pop_total"]].isna().any().any() or len(t) != ed.unit.n_areas:
+    t = t.merge(names, on="lsoa21cd", how="left")
+    if (
+        t[["cni_rank", "imd_rank", "area_code", "pop_total", "lsoa21nm"]].isna().any().any()
+        or len(t) != ed.unit.n_areas
+    ):
         from leftbehind.errors import DataError
 
         raise DataError(
@@ -126,6 +132,7 @@ def area_table(
     out = pd.DataFrame(
         {
             "lsoa21_code": t["lsoa21cd"].to_numpy(),
+            "lsoa21_name": t["lsoa21nm"].to_numpy(),
             "lad_code": t["area_code"].to_numpy(),
             "lad_name": t["area_name"].to_numpy(),
             "region_name": reg.loc[t["area_code"], "rgn_nm"].to_numpy(),
@@ -273,11 +280,11 @@ def outcomes_2025(
 
 
 def ward_layer(cur_t: pd.DataFrame, w2020: pd.DataFrame, wards: pd.DataFrame) -> pd.DataFrame:
-    """The 2025 map layer over the 2020 wards: ``ward_code, layer_2025`` (lb2020_still,
+    """The 2025 map layer over the 2020 wards: ``ward_code, ward_name, layer_2025`` (lb2020_still,
     lb2020_no_longer, new_lb_area: holds a new left-behind LSOA, other)."""
     lb = cur_t[cur_t["group"] == "left_behind"]
     new_wards = set(lb.loc[lb["status_since_2020"] == "new", "wards_2020"].str.split(";").explode().dropna())
-    layer = pd.DataFrame({"ward_code": wards["ward_code"].to_numpy()})
+    layer = pd.DataFrame({"ward_code": wards["ward_code"].to_numpy(), "ward_name": wards["ward_name"].to_numpy()})
     status = layer["ward_code"].map(w2020.set_index("ward_code")["status_2025"])
     layer["layer_2025"] = np.select(
         [status.eq("still"), status.eq("no_longer"), layer["ward_code"].isin(new_wards)],

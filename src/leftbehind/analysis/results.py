@@ -10,12 +10,19 @@ string keys.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, model_serializer
 
 if TYPE_CHECKING:
     import pandas as pd
+
+
+def utc_now() -> str:
+    """The current UTC date and time, ISO 8601 to the second (``2025-12-01T12:05:33Z``)."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class _Model(BaseModel):
@@ -152,6 +159,7 @@ class RunSummary(_Model):
     """Everything ``summary.json`` says (field order = file order)."""
 
     leftbehind_version: str
+    run_date: str | None = None  # when the run was written (UTC, ISO 8601: utc_now()); None in older summaries
     options: dict[str, Any]
     cut_off: CutOff
     groups: dict[str, GroupCount]
@@ -187,3 +195,4 @@ class Results:
     # summaries of the later commands run on the folder (history, spatial: DIR/<name>/summary.json)
     sections: dict[str, dict] = field(default_factory=dict)
     attachments: dict[str, bytes] = field(default_factory=dict)  # e.g. spatial/map.png
+    folder: Path | None = None  # the run folder the results were read from (read_results), else None

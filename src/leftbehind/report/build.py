@@ -1,9 +1,13 @@
 """Build the report and its companions into a folder.
 
-``report.html`` is made at the end of every ``leftbehind run`` (about a second). The PNG map,
-the Excel workbook and ``wards.geojson`` take several seconds more, so they are made by
+``report.html`` is made at the end of every ``leftbehind run`` (about a second). The PNG maps,
+the Excel workbook and the GeoJSON layers take several seconds more, so they are made by
 ``leftbehind report`` (or ``leftbehind run --exports``), keeping the main job under its 10 s
-budget.
+budget. ``png`` and ``geojson`` write one map and one layer per edition and unit the run has
+(declared in ``report/outputs.yaml``: ``map.png`` and ``wards.geojson``, and with
+``--edition 2025`` ``current/map_<unit>.png`` and ``current/<unit>.geojson`` for LSOA 2021, wards
+2024 and MSOA 2021). Whenever the folder holds a finished run, ``datapackage.json`` is refreshed
+too (rewritten only if what it describes changed), so the tables of later commands join it.
 
 :class:`ReadAhead` builds the ward shapes and parses the inputs the later steps declare, in a
 worker thread, while the first steps run (shapely, GDAL and the CSV parser release the GIL). It
@@ -14,6 +18,7 @@ still inside native code while the interpreter shuts down aborts the process or 
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -65,50 +70,135 @@ class ReadAhead:
 
 
 def write_report(results, folder: str | Path, exports=("html",), *, ctx: RunContext, atomic: bool = False) -> list[str]:
-    """Write the chosen outputs into ``folder``; returns the file names written.
+    """Write the chosen outputs into ``folder``; returns the file names written (relative paths).
 
     ``atomic=True`` writes each file through a temporary sibling (for a folder that is not
     itself being swapped in atomically).
     """
     from leftbehind.io import atomic_path
-    from leftbehind.report.geometry import ward_shapes
 
     folder = Path(folder)
-    shapes = ward_shapes(ctx) if set(exports) - {"html"} else None  # the HTML needs only the cached paths
+    shapes = _Shapes(ctx)  # built on first use: the HTML needs only the cached SVG paths
     written = []
     for kind in exports:
-        target = folder / FILES[kind]
-        if atomic:
-            with atomic_path(target) as tmp:
-                _write(kind, results, shapes, tmp, ctx=ctx)
-        else:
-            _write(kind, results, shapes, target, ctx=ctx)
-        written.append(FILES[kind])
+        for rel, job in _jobs(kind, results):
+            target = folder / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if atomic:
+                with atomic_path(target) as tmp:
+                    job(tmp, shapes)
+            else:
+                job(target, shapes)
+            written.append(rel)
+    if (folder / "summary.json").is_file() and (folder / "wards.csv").is_file():
+        from leftbehind.report.datapackage import NAME, write_datapackage
+
+        if write_datapackage(folder, _summary_dict(results), atomic=atomic):
+            written.append(NAME)
     return written
 
 
-def _write(kind: str, results, shapes, path: Path, *, ctx: RunContext) -> None:
+class _Shapes:
+    """The polygons of each unit, made once per report on first use."""
+
+    def __init__(self, ctx: RunContext):
+        self.ctx = ctx
+        self._units: dict = {}
+
+    def __getitem__(self, unit: str):
+        if unit not in self._units:
+            from leftbehind.report.exports import unit_shapes
+
+            self._units[unit] = unit_shapes(self.ctx, unit)
+        return self._units[unit]
+
+
+def _summary_dict(results) -> dict | None:
+    """The summary as summary.json holds it (None: read the folder's own file)."""
+    import json
+
+    from leftbehind.report.tables import summary_json
+
+    return None if results.summary is None else json.loads(summary_json(results.summary))
+
+
+def _jobs(kind: str, results) -> list[tuple[str, object]]:
+    """(relative path, writer(path, shapes)) for every file an export kind makes for these results."""
+    from leftbehind.report.registry import files, registry
+
     if kind == "html":
-        from leftbehind.report.geometry import cached_svg_paths
-        from leftbehind.report.html import render_report
+        return [(FILES["html"], lambda path, shapes: _html(results, path, shapes.ctx))]
+    if kind == "xlsx":
+        return [(FILES["xlsx"], lambda path, shapes: _xlsx(results, path))]
+    reg = registry()
+    out = []
+    for f in files().values():
+        spec = f.layer if kind == "geojson" else f.map if kind == "png" else None
+        if spec is None or spec["table"] not in results.tables:
+            continue
+        t = reg[spec["table"]]
+        if kind == "geojson":
+            out.append((f.path, functools.partial(_layer, results, t, f)))
+        else:
+            out.append((f.path, functools.partial(_map, results, t, spec["unit"])))
+    return out
 
-        paths, viewbox = cached_svg_paths(ctx)
-        path.write_text(render_report(results, paths, viewbox, ctx=ctx), encoding="utf-8")
-    elif kind == "png":
-        from leftbehind.report.exports import png_map
 
-        o = results.options
-        png_map(
-            results.tables["wards"],
-            shapes,
-            path,
-            f"Left-behind neighbourhoods: CNI 2019 x IMD {o.imd} (top {o.threshold:.0%} of both)",
-        )
-    elif kind == "xlsx":
-        from leftbehind.report.exports import excel
+def _html(results, path: Path, ctx: RunContext) -> None:
+    from leftbehind.report.geometry import cached_svg_paths
+    from leftbehind.report.html import render_report
 
-        excel(results.tables, path)
-    else:
-        from leftbehind.report.exports import geojson
+    paths, viewbox = cached_svg_paths(ctx)
+    path.write_text(render_report(results, paths, viewbox, ctx=ctx), encoding="utf-8")
 
-        geojson(results.tables["wards"], shapes, path)
+
+def _xlsx(results, path: Path) -> None:
+    from leftbehind.report.exports import excel
+
+    excel(workbook_tables(results), path)
+
+
+def workbook_tables(results) -> dict:
+    """Every table of the results, and each rebuilt index as ``index:<name>`` (from the run's
+    fits, or read back from the folder the results came from)."""
+    tables = dict(results.tables)
+    if results.fits:
+        tables.update({f"index:{b.spec.name}": b.built for b in results.fits})
+    elif getattr(results, "folder", None) is not None:
+        from leftbehind.report.tables import read_index_tables
+
+        tables.update({f"index:{k}": v for k, v in read_index_tables(results.folder).items()})
+    return tables
+
+
+def _edition_label(results, unit: str) -> str:
+    from leftbehind.editions import edition
+
+    if unit == "wards17":
+        return f"2020 edition: CNI 2019 x IMD {results.options.imd}"
+    ed = edition("2025")
+    return f"2025 edition: {ed.cni.edition} x {ed.imd.edition}"
+
+
+def _edition_title(results, unit: str) -> str:
+    """A map's title: the edition and the unit."""
+    from leftbehind.report.exports import UNIT_TITLES
+
+    return (
+        f"Left-behind neighbourhoods, {_edition_label(results, unit)}\n"
+        f"{UNIT_TITLES[unit]}, top {results.options.threshold:.0%} of both indices"
+    )
+
+
+def _map(results, t, unit: str, path: Path, shapes) -> None:
+    from leftbehind.report.exports import png_map
+
+    png_map(results.tables[t.name], shapes[unit], path, _edition_title(results, unit), key=t.key[0])
+
+
+def _layer(results, t, f, path: Path, shapes) -> None:
+    from leftbehind.report.exports import UNIT_TITLES, geojson_layer
+
+    unit = f.layer["unit"]
+    name = f"leftbehind {UNIT_TITLES[unit]}, {_edition_label(results, unit)}"
+    geojson_layer(results.tables[t.name], t, f.layer["columns"], shapes[unit], path, name)

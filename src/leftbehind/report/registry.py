@@ -15,6 +15,12 @@ Column names may hold one placeholder:
 
 A table whose columns differ from its declaration is a bug, caught when it is written.
 
+The same file declares the other files of a run folder (:func:`files`: the summary, the
+database, the maps and GIS layers...), the licences (:func:`licences`: a table with ``cni: true``
+holds Community Needs Index values, not open data), the editions' labels and the vocabulary;
+the data dictionary (:mod:`leftbehind.report.dictionary`), the Excel README sheet and
+``datapackage.json`` (:mod:`leftbehind.report.datapackage`) are generated from them.
+
 >>> from leftbehind.report.registry import registry
 >>> registry()["wards"].path
 'wards.csv'
@@ -26,6 +32,7 @@ import functools
 import re
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 
 GROUP_LABELS = {
     "left_behind": "left behind",
@@ -65,6 +72,28 @@ class TableDef:
     columns: tuple[ColumnDef, ...]
     parquet: bool = False
     template: bool = False  # path has {name} (one file per index)
+    cni: bool = False  # holds Community Needs Index values (OCSI for Local Trust, not open data)
+    key: tuple[str, ...] = ()  # the column(s) naming a row: unique, never blank
+
+    def concrete_path(self, name: str | None = None) -> str:
+        """The file's path; for a template (``indices/{name}.csv``) the path of one of its files."""
+        if self.template:
+            if not name:
+                raise ValueError(f"output table {self.name} is a template: give the file's name")
+            return self.path.format(name=name)
+        return self.path
+
+    def concrete_sheet(self, name: str | None = None) -> str:
+        return (self.sheet.format(name=name) if self.template else self.sheet)[:31]
+
+    def match(self, rel: str) -> str | None:
+        """For a file path inside a run folder: ``""`` when it is this table's file, the ``{name}``
+        part when it is one of this template's files, else None."""
+        if not self.template:
+            return "" if rel == self.path else None
+        pattern = re.escape(self.path).replace(re.escape("{name}"), r"([a-z][a-z0-9_]*)")
+        m = re.fullmatch(pattern, rel)
+        return m.group(1) if m else None
 
     def column(self, name: str) -> ColumnDef | None:
         return next((c for c in self.columns if c.matches(name)), None)
@@ -109,10 +138,7 @@ def _expand(raw: list) -> list[ColumnDef]:
 @functools.cache
 def registry() -> dict[str, TableDef]:
     """Every output table, in the order they are written and listed."""
-    import yaml
-
-    text = resources.files("leftbehind.report").joinpath("outputs.yaml").read_text("utf-8")
-    raw = yaml.safe_load(text)["tables"]
+    raw = _raw()["tables"]
     out = {}
     for name, t in raw.items():
         out[name] = TableDef(
@@ -125,8 +151,129 @@ def registry() -> dict[str, TableDef]:
             columns=tuple(_expand(t["columns"])),
             parquet=bool(t.get("parquet", False)),
             template="{name}" in t["path"],
+            cni=bool(t.get("cni", False)),
+            key=tuple(t.get("key", ())),
         )
+        missing = [k for k in out[name].key if not any(c.name == k for c in out[name].columns)]
+        if missing:
+            raise ValueError(f"output table {name}: key column(s) {missing} are not declared")
     return out
+
+
+@functools.cache
+def _raw() -> dict:
+    import yaml
+
+    return yaml.safe_load(resources.files("leftbehind.report").joinpath("outputs.yaml").read_text("utf-8"))
+
+
+@dataclass(frozen=True)
+class FileDef:
+    """A file of a run folder that is not a table: its path, what it holds and, for a GIS layer or
+    a map, the table (and for a layer the columns) it is drawn from."""
+
+    name: str
+    path: str
+    title: str
+    description: str
+    edition: str
+    layer: dict | None = None  # {table, unit, columns}
+    map: dict | None = None  # {table, unit}
+
+
+@functools.cache
+def files() -> dict[str, FileDef]:
+    """Every other file a run folder may hold, in the order they are listed."""
+    tables = registry()
+    out = {}
+    for name, f in _raw()["files"].items():
+        d = FileDef(
+            name=name,
+            path=f["path"],
+            title=f["title"],
+            description=f["description"],
+            edition=str(f.get("edition", "any")),
+            layer=f.get("layer"),
+            map=f.get("map"),
+        )
+        for spec in (d.layer, d.map):
+            if spec is not None and spec["table"] not in tables:
+                raise ValueError(f"file {name}: table {spec['table']!r} is not declared")
+            if spec is not None and not tables[spec["table"]].key:
+                raise ValueError(f"file {name}: table {spec['table']!r} has no key to join its shapes on")
+        if d.layer:
+            t = tables[d.layer["table"]]
+            bad = [c for c in d.layer["columns"] if t.column(c) is None]
+            if bad:
+                raise ValueError(f"file {name}: columns {bad} are not columns of {t.name}")
+        out[name] = d
+    return out
+
+
+@dataclass(frozen=True)
+class Licence:
+    name: str
+    title: str
+    path: str
+    text: str
+
+
+@functools.cache
+def licences() -> dict[str, Licence]:
+    """``cni`` (Community Needs Index values, not open data) and ``ogl`` (Open Government Licence v3.0)."""
+    return {k: Licence(**v) for k, v in _raw()["licences"].items()}
+
+
+def table_licences(t: TableDef, name: str | None = None) -> list[Licence]:
+    """The licences of a table's file: CNI-bearing tables carry the CNI terms and the OGL, others the
+    OGL. A rebuilt index (``indices/{name}.csv``) holds CNI values when its source is OCSI's."""
+    lic = licences()
+    return [lic["cni"], lic["ogl"]] if holds_cni(t, name) else [lic["ogl"]]
+
+
+def holds_cni(t: TableDef, name: str | None = None) -> bool:
+    if not t.template:
+        return t.cni
+    return _index_holds_cni(name)
+
+
+@functools.cache
+def _index_holds_cni(name: str | None) -> bool:
+    """Whether a shipped index spec's source table is OCSI's (the spec's YAML is read as data: the
+    indices package itself is heavy to import)."""
+    import yaml
+
+    try:
+        from leftbehind.data.catalogue import load_catalogue
+
+        specs = Path(__file__).resolve().parents[1] / "indices" / "specs"  # not resources.files: no package import
+        spec = (specs / f"{name}.yaml").read_text("utf-8")
+        source = yaml.safe_load(spec)["source"]
+        entry = next(d for d in load_catalogue().datasets if d.id == source)
+    except Exception:  # an index this version does not ship: assume the worst
+        return True
+    return entry.publisher.startswith("OCSI")
+
+
+def editions() -> dict[str, str]:
+    """What each table ``edition`` (2020, 2025, any) means, in words."""
+    return {str(k): v for k, v in _raw()["editions"].items()}
+
+
+def vocabulary() -> list[tuple[str, str]]:
+    """The terms used throughout the tables, with their meaning."""
+    return [(a, b) for a, b in _raw()["vocabulary"]]
+
+
+def find(rel: str) -> tuple[TableDef, str | None] | None:
+    """The table a file path inside a run folder belongs to, with its ``{name}`` for a template
+    (a table's own path wins over a template's pattern: indices/index_fits.csv is not an index)."""
+    tables = sorted(registry().values(), key=lambda t: t.template)
+    for t in tables:
+        m = t.match(rel)
+        if m is not None:
+            return t, (m or None)
+    return None
 
 
 def table_def(name: str) -> TableDef:

@@ -4,7 +4,9 @@ What is written, and where, comes from the output-table registry (``report/outpu
 :mod:`leftbehind.report.registry`): every table of the results is written to its declared path
 after its columns are checked against the declaration; ``wards`` also as Parquet; each rebuilt
 index to ``indices/<index>.csv``; every table into ``leftbehind.sqlite``; the typed summary to
-``summary.json``. :func:`read_results` reads a finished run back through the same registry.
+``summary.json``; the folder's description as a Frictionless Data Package to
+``datapackage.json`` (:mod:`leftbehind.report.datapackage`). :func:`read_results` reads a
+finished run back through the same registry (text columns as text, whatever they look like).
 
 Floats are rounded to 6 decimals and rows kept in a fixed order: two runs on the same inputs
 give byte-identical CSV files.
@@ -72,13 +74,21 @@ def write_results(results, out: str | Path, extra=None) -> list[str]:
     ``extra``: an optional callable ``f(tmp_folder)`` writing more files (e.g. the report) inside
     the same atomic swap.
     """
+    from leftbehind.report.datapackage import NAME, write_datapackage
+
+    if results.summary.run_date is None:
+        from leftbehind.analysis.results import utc_now
+
+        results.summary.run_date = utc_now()
     with atomic_dir(out) as tmp:
-        written = write_tables(results, tmp)
-        results.summary.files = sorted(written + ["summary.json"])
-        (tmp / "summary.json").write_text(summary_json(results.summary), encoding="utf-8")
+        written = write_tables(results, tmp) + ["summary.json", NAME]
+        results.summary.files = sorted(written)
+        text = summary_json(results.summary)
+        (tmp / "summary.json").write_text(text, encoding="utf-8")
+        write_datapackage(tmp, json.loads(text), atomic=False)
         if extra is not None:
-            written += list(extra(tmp) or [])
-    return sorted(written + ["summary.json"])
+            written += [f for f in (extra(tmp) or []) if f not in written]
+    return sorted(written)
 
 
 def _sqlite_safe(df: pd.DataFrame) -> pd.DataFrame:
@@ -94,6 +104,29 @@ def _sqlite_safe(df: pd.DataFrame) -> pd.DataFrame:
 
 
 REQUIRED = ("wards", "outcomes", "breakdown_region", "breakdown_lad", "ward_indicators")
+
+
+def read_table(path: Path, spec) -> pd.DataFrame:
+    """A table's CSV file, its declared text columns read as text (``2020`` stays ``"2020"``)."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as f:
+        header = next(csv.reader(f), [])
+    text = {c: str for c in header if (d := spec.column(c)) is not None and d.type == "str"}
+    return pd.read_csv(path, keep_default_na=True, dtype=text, low_memory=False)
+
+
+def read_index_tables(out: str | Path) -> dict[str, pd.DataFrame]:
+    """The rebuilt indices of a run folder (``indices/<name>.csv``), by index name."""
+    from leftbehind.report.registry import find
+
+    spec = table_def("index")
+    found = {}
+    for p in sorted(Path(out).glob(spec.path.replace("{name}", "*"))):
+        hit = find(p.relative_to(out).as_posix())
+        if hit is not None and hit[0] is spec:
+            found[hit[1]] = read_table(p, spec)
+    return found
 
 
 def read_results(out: str | Path):
@@ -119,14 +152,14 @@ def read_results(out: str | Path):
             f"{summary_path} is not the summary of a run by this version of leftbehind ({str(exc).splitlines()[0]})",
             hint=f"re-run `leftbehind run --out {out}`",
         ) from None
-    res = Results(opts, summary=summary)
+    res = Results(opts, summary=summary, folder=out)
     for name, spec in registry().items():
         if spec.template:
             continue
         if spec.parquet and (out / spec.path).with_suffix(".parquet").is_file():
             res.tables[name] = pd.read_parquet((out / spec.path).with_suffix(".parquet"))
         elif (out / spec.path).is_file():
-            res.tables[name] = pd.read_csv(out / spec.path, keep_default_na=True)
+            res.tables[name] = read_table(out / spec.path, spec)
     for sub in ("history", "spatial"):
         f = out / sub / "summary.json"
         if f.is_file():
