@@ -538,21 +538,31 @@ def report_cmd(
     data: DataDir = None,
     no_verify: NoVerify = False,
 ) -> None:
-    """(Re)build report.html, map.png, leftbehind.xlsx and wards.geojson from a finished run in DIR."""
+    """(Re)build report.html, the maps (map.png), leftbehind.xlsx (every table, with a README sheet) and the GIS
+    layers (wards.geojson) from a finished run in DIR; with --edition 2025 also a map and a layer per current unit
+    (current/map_lsoa21.png, current/lsoa21.geojson ... wards24, msoa21). Refreshes datapackage.json."""
+    import time
+
     from leftbehind.errors import UsageError
     from leftbehind.report.build import EXPORTS, FILES, write_report
     from leftbehind.report.tables import read_results
 
-    kinds = tuple(only) if only else EXPORTS
+    kinds = tuple(dict.fromkeys(only)) if only else EXPORTS
     bad = [k for k in kinds if k not in EXPORTS]
     if bad:
         raise UsageError(f"--only: unknown output {bad[0]!r}", hint="use html, png, xlsx or geojson")
     results = read_results(out)
     con = _console()
+    start = time.perf_counter()
     with con.status("building the report"):
         written = write_report(results, out, kinds, ctx=_context(data, no_verify), atomic=True)
-    sizes = ", ".join(f"{f} ({(out / f).stat().st_size / 1e6:.1f} MB)" for f in written)
-    con.print(f"wrote {sizes} in {out}/")
+
+    def size(f: str) -> str:
+        n = (out / f).stat().st_size
+        return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{n / 1e3:.0f} kB"
+
+    sizes = ", ".join(f"{f} ({size(f)})" for f in written)
+    con.print(f"wrote {sizes} in {out}/ ({time.perf_counter() - start:.1f} s)")
     con.print(
         "the report works offline: open report.html in a browser or attach it to an e-mail "
         f"({FILES['html']} holds all data, scripts and the map)"
@@ -1073,18 +1083,25 @@ def serve(
     out: Annotated[Path, typer.Option("--out", help="The folder of a finished `leftbehind run`.")] = Path("out"),
     host: Annotated[str, typer.Option("--host", help="Address to listen on (loopback by default).")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=1, max=64, help="Worker processes (default: min(2, cores)); each holds the run."),
+    ] = None,
     data: DataDir = None,
     no_verify: NoVerify = False,
 ) -> None:
-    """Serve the report and a read-only JSON/CSV API (/api/summary, /api/wards, /api/wards/{code}, /api/lads/{code},
-    /health, /openapi.json)."""
-    import uvicorn
+    """Serve the report and a read-only JSON/CSV API over the run and the later commands' outputs (/api/wards,
+    /api/lads, /api/regions, /api/units/..., /api/robustness/..., /api/selection, /api/history/...,
+    /api/spatial/..., /api/tables, /health; every route in /openapi.json)."""
+    from leftbehind.serve import serve as serve_app
 
-    from leftbehind.web.app import create_app
+    def announce(n: int) -> None:
+        _console().print(
+            f"serving {out} at http://{host}:{port}/ with {n} worker{'s' if n > 1 else ''} "
+            "(API: /api/wards, schema: /openapi.json); Ctrl+C stops"
+        )
 
-    application = create_app(out, ctx=_context(data, no_verify))
-    _console().print(f"serving {out} at http://{host}:{port}/ (API: /api/wards, schema: /openapi.json); Ctrl+C stops")
-    uvicorn.run(application, host=host, port=port, log_level="warning")
+    serve_app(out, host=host, port=port, workers=workers, data=data, verify=not no_verify, announce=announce)
 
 
 claimants_app = typer.Typer(
@@ -1143,6 +1160,8 @@ def _num(x: float, unit: str = "") -> str:
 
 
 def _print_results(con, results, out: Path) -> None:
+    import re
+
     from rich.table import Table
 
     from leftbehind.analysis.leftbehind import GROUP_LABELS
@@ -1151,15 +1170,51 @@ def _print_results(con, results, out: Path) -> None:
     s = results.summary
     o = results.options
     research = edition("2020")
+    bases = {
+        "census2011": "Census 2011",
+        "mid2015": "ONS mid-2015 estimates",
+        "mid2019": "ONS mid-2019 estimates",
+        "mid2020": "ONS mid-2020 estimates",
+    }
+    measures = {
+        "pop_mean": "population-weighted mean score",
+        "mean": "mean score",
+        "avg_rank": "average rank",
+        "proportion": "share of LSOAs in the most deprived 10%",
+        "extent": "extent",
+        "local_concentration": "local concentration",
+    }
+    routes = {"oa": "Output Areas 2011", "best_fit": "LSOAs 2011 (ONS best fit)"}
+    groups = {
+        "left_behind": "left behind",
+        "other_deprived": "other deprived",
+        "rest": "rest of England",
+        "no_imd": "no ward IMD",
+        "england": "England",
+    }
+    counted = ("wards", "people", "local authorities", "LSOAs", "areas", "seats", "constituencies", "residents")
+
+    def figure(x: float, unit: str, signed: bool = False) -> str:
+        """Counts (and whole numbers) as integers, other figures to one decimal place."""
+        if x != x:  # NaN
+            return "n/a"
+        whole = unit.startswith(counted) or (float(x).is_integer() and "%" not in unit and "point" not in unit)
+        text = f"{round(x):,}" if whole else f"{x:,.1f}"
+        return ("+" if signed and x > 0 else "") + text
+
+    def words(text: str) -> str:
+        return re.sub(r"\((" + "|".join(groups) + r")\)", lambda m: f"({groups[m.group(1)]})", text)
+
     t = Table(
-        title=f"CNI 2019 wards by group (IMD {o.imd}, ward IMD {o.ward_imd} via {o.lookup} route, "
-        f"{o.population} weights; top {o.threshold:.1%} = rank <= {s.cut_off.cutoff_rank})"
+        title=f"CNI 2019 wards by group: ward IMD {o.imd} as the {measures.get(o.ward_imd, o.ward_imd)} of "
+        f"{routes.get(o.lookup, o.lookup)}, {bases.get(o.population, o.population)} weights; top "
+        f"{o.threshold:.1%} = rank <= {s.cut_off.cutoff_rank:,}"
     )
     t.add_column("group")
     t.add_column("wards", justify="right")
-    t.add_column(f"residents ({o.residents})", justify="right")
+    t.add_column(f"residents ({bases.get(o.residents, o.residents)})", justify="right")
     for g, v in s.groups.items():
-        t.add_row(GROUP_LABELS[g], f"{v.wards:,}", f"{v.population:,}")
+        t.add_row(GROUP_LABELS[g], f"{int(v.wards):,}", f"{int(v.population):,}")
     con.print(t)
     if s.groups["left_behind"].wards == 0:
         con.print(
@@ -1178,7 +1233,11 @@ def _print_results(con, results, out: Path) -> None:
         pc.add_column(c)
     for r in s.published_checks:
         pc.add_row(
-            r.check, _num(r.ours), _num(r.published), ("+" if r.difference > 0 else "") + _num(r.difference), r.unit
+            words(r.check),
+            figure(r.ours, r.unit),
+            figure(r.published, r.unit),
+            figure(r.difference, r.unit, signed=True),
+            r.unit,
         )
     con.print(pc)
     pol = s.politics

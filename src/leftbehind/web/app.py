@@ -1,43 +1,62 @@
-"""FastAPI app over the outputs of ``leftbehind run`` (read-only).
+"""FastAPI app over the outputs of ``leftbehind run`` and the later commands (read-only).
 
-Routes: ``/`` (the report), ``/health``, ``/api/summary``, ``/api/wards`` (search and filter,
-JSON or CSV), ``/api/wards/{code}``, ``/api/lads/{code}``, ``/api/regions``, ``/api/tables``
-(every output table of the registry, with its columns, units and meanings) and
-``/api/tables/{name}`` (its rows, JSON or CSV), ``/openapi.json``.
-Unknown codes give 404 JSON, bad parameters 422 JSON with a message; no route serves files by
-path, so there is nothing to traverse. Every response carries a Content-Security-Policy,
-``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY`` and ``Referrer-Policy: no-referrer``.
-The interactive docs page is off (it would load assets from a CDN); the schema is at
-``/openapi.json``.
+Routes (``/openapi.json`` has them all, with their parameters):
 
-The run is read once at start-up and read again when the served folder is re-run (its
-``summary.json`` is replaced): every endpoint, the report and the API alike, then serves the new
-run. ``/health`` names the run it serves (``run_id``: a digest of its summary.json; ``run_date``;
-``inputs_sha256``: a digest of the input files' checksums).
+* ``/`` the report, ``/health`` (which run is served), ``/api/summary`` (counts, options, cut-off,
+  diagnostics, inputs by dataset id and checksum: never a local path);
+* the 2020 run: ``/api/wards`` (search and filter) and ``/api/wards/{code}``, ``/api/lads`` and
+  ``/api/lads/{code}``, ``/api/regions``, ``/api/certainty``;
+* the current edition (``--edition 2025``): ``/api/current/regions``, ``/api/current/lads[/{code}]``,
+  ``/api/units/{lsoa21|wards24|msoa21}[/{code}]``, ``/api/current/certainty``;
+* later commands, when their outputs are in the folder: ``/api/robustness/*``, ``/api/selection*``
+  (``leftbehind target``), ``/api/history/*``, ``/api/spatial/*``, and ``/api/{section}/summary``;
+* every output table of the registry: ``/api/tables`` and ``/api/tables/{name}``.
+
+Every list takes ``limit``, ``offset`` and ``format=json|csv``. Filters are validated: an unknown
+value is a 422 naming the valid values, an empty value is the same as none, an unknown parameter
+is a 422. An endpoint whose table is not in the folder is a 404 naming the command that writes it.
+Numbers are as in the CSV files (:mod:`leftbehind.web.data`).
+
+HTTP: HEAD wherever GET; 405 with ``Allow``; gzip when the client accepts it (the report is
+compressed once, when the run is read); ``ETag`` and ``Cache-Control: no-cache`` on every 200, and
+304 on ``If-None-Match``; no redirects (nothing is built from the Host header). Every response
+carries the security headers below.
+
+Speed: the run is read once; the common responses (health, summary, the first page of every list,
+every ward and local authority) are serialised with orjson into ready responses when it is read,
+and every other GET answer is kept once computed (bounded). An ASGI layer in front of FastAPI
+serves those without going through the framework; FastAPI builds the rest and the schema.
+
+The run is read again when the served folder is re-run (its ``summary.json`` is replaced) or a
+later command adds its outputs (the folder changes): every endpoint then serves the new run, and
+while the folder is missing or unreadable every request is a 503 (never the old run as new).
 """
 
-from __future__ import annotations
-
-import io
-import math
+import gc
+import inspect
+import logging
+import os
 import threading
-from dataclasses import dataclass, field
+import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import numpy as np
-import pandas as pd
-from fastapi import FastAPI, HTTPException, Query, Request
+import anyio
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from leftbehind import __version__
-from leftbehind.analysis.pipeline import WARD_COLUMNS
+from leftbehind.web import views
+from leftbehind.web.data import SUMMARY_FIELDS, Entry, Run, json_entry, load_run, stamp
+from leftbehind.web.views import UNITS, VIEWS, WARD_FIELDS, ApiError, View
 
 if TYPE_CHECKING:
     from leftbehind.context import RunContext
+
+__all__ = ["SECURITY_HEADERS", "SUMMARY_FIELDS", "WARD_FIELDS", "create_app"]
 
 CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
@@ -50,154 +69,398 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
-WARD_FIELDS = [*WARD_COLUMNS, "left_behind_published_2020", "note"]
-SUMMARY_FIELDS = {
-    "leftbehind_version",
-    "options",
-    "cut_off",
-    "groups",
-    "diagnostics",
-    "published_checks",
-    "inputs",
-    "citations",
-}
-Group = Literal["left_behind", "other_deprived", "rest", "no_imd"]
+ALLOW = "GET, HEAD"
+RUN = "leftbehind.run"
+ENTRY = "leftbehind.entry"
+CACHEABLE = (200, 404, 422)
+CACHE_MAX_ENTRIES = 20_000
+CACHE_MAX_BYTES = 128 * 2**20
+CACHE_MAX_ENTRY = 8 * 2**20
+GZIP_IN_THREAD = 256 * 2**10  # bodies larger than this are compressed off the event loop
+RETRY_FAILED_AFTER = 2.0  # s: a folder that could not be read is tried again after this long
+_SECURITY = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+log = logging.getLogger("leftbehind.web")
 
 
-def _clean(v):
-    if v is None or v is pd.NA:
-        return None
-    if hasattr(v, "item"):
-        v = v.item()
-    if isinstance(v, float) and math.isnan(v):
-        return None
-    return v
+class Unavailable(Exception):
+    """The served folder is missing or unreadable: a 503."""
 
 
-def _records(df: pd.DataFrame) -> list[dict]:
-    return [{k: _clean(v) for k, v in r.items()} for r in df.to_dict("records")]
+# ---------------------------------------------------------------- the served run, reloaded on change
 
 
-def _csv(df: pd.DataFrame, filename: str) -> Response:
-    buf = io.StringIO()
-    df.to_csv(buf, index=False)
-    return Response(
-        buf.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+def prepare(run: Run) -> None:
+    """The ready responses of a run: health, summary, the first page of every list, every ward and LAD."""
+    s = run.static
+    s[("/health", b"")] = json_entry(run.health)
+    s[("/api/summary", b"")] = json_entry(run.summary)
+    s[("/api/tables", b"")] = views.tables_list(run)
+    for v in VIEWS:
+        if v.table in run.tables:
+            s[(v.path, b"")] = views.render_list(run, v, {})
+    for name, sec in run.sections.items():
+        s[(f"/api/{name}/summary", b"")] = json_entry(sec)
+    wards = run.tables["wards"]
+    cols = [c for c in WARD_FIELDS if c in wards.columns]
+    ind = run.table("ward_indicators")
+    indicators = {}
+    if ind is not None:
+        for r in ind.rows():
+            indicators[r.pop("ward_code")] = r
+    for rec in wards.rows(None, cols):
+        code = rec["ward_code"]
+        rec["indicators"] = indicators.get(code)
+        s[(f"/api/wards/{code}", b"")] = json_entry(rec)
+    for code in run.tables["breakdown_lad"].values("area_code"):
+        s[(f"/api/lads/{code}", b"")] = views.lad_detail(run, code)
+    if "current_lad" in run.tables:
+        for code in run.tables["current_lad"].values("area_code"):
+            s[(f"/api/current/lads/{code}", b"")] = views.current_lad_detail(run, code)
 
 
-@dataclass
-class Loaded:
-    """A finished run, read once and held ready for the endpoints."""
+class Served:
+    """The run in ``out``, read again when the folder changes (see the module docstring)."""
 
-    results: object
-    wards: pd.DataFrame
-    records: list[dict]
-    col_group: np.ndarray
-    col_region: np.ndarray
-    col_lad: np.ndarray
-    texts: list[tuple[str, str, str]]  # lower-case ward name, code, LAD name
-    indicators: pd.DataFrame
-    lads: pd.DataFrame
-    regions: pd.DataFrame
-    summary: dict
-    health: dict
-    stamp: tuple
-    report: dict[str, str] = field(default_factory=dict)
+    def __init__(self, out: Path, ctx: "RunContext", freeze_gc: bool = False):
+        self.out, self.ctx, self.freeze_gc = out, ctx, freeze_gc
+        self.lock = threading.Lock()
+        self.failed: tuple | None = None  # (stamp, time) of a folder that could not be read
+        self.run = self._load()
+        self._report(self.run)  # compressed once, at load
+        self._settle()
 
+    def _load(self) -> Run:
+        run = load_run(self.out)
+        prepare(run)
+        return run
 
-def _stamp(out: Path) -> tuple:
-    """What identifies the run in ``out``: summary.json's inode, size and mtime (a re-run replaces it)."""
-    st = (out / "summary.json").stat()
-    return (st.st_ino, st.st_size, st.st_mtime_ns)
+    def _settle(self) -> None:
+        """In a server process: the run's objects live until the next re-run, so they are moved out of
+        the cyclic collector's way (a full collection over them is a pause of ~100 ms under load)."""
+        if self.freeze_gc:
+            gc.unfreeze()
+            gc.collect()
+            gc.freeze()
 
-
-def _load(out: Path) -> Loaded:
-    import hashlib
-    from datetime import UTC, datetime
-
-    from leftbehind.report.tables import read_results
-
-    results = read_results(out)  # a folder with no finished run is a UsageError naming it
-    stamp = _stamp(out)
-    raw = (out / "summary.json").read_bytes()
-    wards = results.tables["wards"]
-    wards = wards[[c for c in WARD_FIELDS if c in wards.columns]].copy()
-    # searched field by field: a query never matches across the boundary of two fields
-    search_text = zip(*(wards[c].str.lower() for c in ("ward_name", "ward_code", "lad_name")), strict=True)
-    inputs = hashlib.sha256("".join(sorted(i.sha256 for i in results.summary.inputs)).encode()).hexdigest()
-    health = {
-        "status": "ok",
-        "version": __version__,
-        "wards": len(wards),
-        "run": out.name,
-        "run_id": hashlib.sha256(raw).hexdigest()[:16],
-        "run_date": datetime.fromtimestamp(stamp[2] / 1e9, tz=UTC).isoformat(timespec="seconds"),
-        "inputs_sha256": inputs[:16],
-        "edition": results.options.edition,
-    }
-    # precomputed once: filters are vectorised masks, responses slices of ready-made records
-    return Loaded(
-        results=results,
-        wards=wards,
-        records=_records(wards),
-        col_group=wards["group"].to_numpy(),
-        col_region=wards["region_name"].str.lower().to_numpy(),
-        col_lad=wards["lad_code"].to_numpy(),
-        texts=list(search_text),
-        indicators=results.tables["ward_indicators"].set_index("ward_code"),
-        lads=results.tables["breakdown_lad"].set_index("area_code"),
-        regions=results.tables["breakdown_region"],
-        summary=results.summary.model_dump(mode="json", include=SUMMARY_FIELDS),
-        health=health,
-        stamp=stamp,
-    )
-
-
-def create_app(out: str | Path, *, ctx: RunContext) -> FastAPI:
-    """The app for the run in ``out`` (see the module docstring for how a re-run is picked up)."""
-    from leftbehind.report.registry import registry
-
-    out = Path(out)
-    holder = {"run": _load(out)}
-    lock = threading.Lock()
-
-    def state() -> Loaded:
-        cur = holder["run"]
+    def current(self) -> Run:
+        cur = self.run
         try:
-            stamp = _stamp(out)
+            st = stamp(self.out)
         except OSError:
-            raise HTTPException(503, f"the run folder {out.name} is being replaced or was removed; retry") from None
-        if stamp != cur.stamp:
-            with lock:
-                if holder["run"].stamp != stamp:
-                    try:
-                        holder["run"] = _load(out)
-                    except Exception:  # a folder mid-swap, or a broken re-run: never serve the old run as new
-                        raise HTTPException(503, f"the run folder {out.name} changed and could not be read") from None
-            cur = holder["run"]
-        return cur
+            raise Unavailable(f"the run folder {self.out.name} is being replaced or was removed; retry") from None
+        if st == cur.stamp:
+            return cur
+        with self.lock:
+            if self.run.stamp == st:
+                return self.run
+            if self.failed and self.failed[0] == st and time.monotonic() - self.failed[1] < RETRY_FAILED_AFTER:
+                raise Unavailable(f"the run folder {self.out.name} changed and could not be read; retry")
+            try:
+                run = self._load()
+            except Exception:  # a folder mid-swap, or a broken re-run: never serve the old run as new
+                self.failed = (st, time.monotonic())
+                raise Unavailable(f"the run folder {self.out.name} changed and could not be read; retry") from None
+            self.failed = None
+            self._report(run)
+            self.run = run
+            self._settle()
+            return run
 
-    app = FastAPI(
+    def _report(self, run: Run) -> Entry:
+        """The report page: report.html (read again when it changes), or rendered when the folder has none."""
+        path = self.out / "report.html"
+        try:
+            st = os.stat(path)
+            key = (st.st_ino, st.st_size, st.st_mtime_ns)
+        except OSError:
+            key = None
+        if run.report is not None and run.report_stamp == key:
+            return run.report
+        if key is not None:
+            body = path.read_bytes()
+        else:
+            from leftbehind.report.geometry import cached_svg_paths
+            from leftbehind.report.html import render_report
+            from leftbehind.report.tables import read_results
+
+            paths, vb = cached_svg_paths(self.ctx)
+            body = render_report(read_results(self.out), paths, vb, ctx=self.ctx).encode("utf-8")
+        ct = b"text/html; charset=utf-8"
+        entry = Entry(200, [(b"content-type", ct)], body, ct)
+        entry.gzip()
+        run.report, run.report_stamp = entry, key
+        return entry
+
+
+# ---------------------------------------------------------------- HTTP: request preferences, wire format
+
+
+def normalise_query(qs: bytes) -> bytes:
+    """The query string without empty parameters (``?region=`` is the same as no region)."""
+    if not qs:
+        return b""
+    kept = [p for p in qs.split(b"&") if p and b"=" in p and not p.endswith(b"=")]
+    return b"&".join(kept)
+
+
+def _accepts_gzip(value: bytes) -> bool:
+    for part in value.split(b","):
+        token, _, params = part.partition(b";")
+        if token.strip().lower() in (b"gzip", b"x-gzip", b"*"):
+            for p in params.split(b";"):
+                k, _, v = p.strip().partition(b"=")
+                if k.strip().lower() == b"q":
+                    try:
+                        return float(v) > 0
+                    except ValueError:
+                        return False
+            return True
+    return False
+
+
+def _prefs(headers) -> tuple[bool, bytes | None]:
+    gz, inm = False, None
+    for k, v in headers:
+        if k == b"accept-encoding":
+            gz = gz or _accepts_gzip(v)
+        elif k == b"if-none-match":
+            inm = v
+    return gz, inm
+
+
+def _matches(inm: bytes, etag: bytes) -> bool:
+    if inm.strip() == b"*":
+        return True
+    return any(t.strip().removeprefix(b"W/") == etag for t in inm.split(b","))
+
+
+def _wire(entry: Entry, gz: bool) -> tuple[list, bytes | None, bytes]:
+    """The headers (memoised on the entry), ETag and body of ``entry`` as sent, gzipped or not."""
+    hit = entry._sent.get(gz)
+    if hit is not None:
+        return hit
+    body = entry.gzip() if gz else entry.body
+    headers = [*entry.headers, (b"content-length", str(len(body)).encode())]
+    etag = None
+    if gz:
+        headers.append((b"content-encoding", b"gzip"))
+    if entry.gzippable or entry.content_type.startswith((b"application/json", b"text/")):
+        headers.append((b"vary", b"Accept-Encoding"))
+    if entry.etag is not None:
+        etag = entry.etag[:-1] + b'-gz"' if gz else entry.etag
+        headers += [(b"etag", etag), (b"cache-control", b"no-cache")]
+    else:
+        headers.append((b"cache-control", b"no-store"))
+    headers += _SECURITY
+    entry._sent[gz] = (headers, etag, body)
+    return entry._sent[gz]
+
+
+async def send_entry(send, entry: Entry, head: bool, gz: bool, inm: bytes | None) -> None:
+    gz = gz and entry.gzippable
+    if gz and entry._gzip is None and len(entry.body) > GZIP_IN_THREAD:
+        await anyio.to_thread.run_sync(entry.gzip)
+    headers, etag, body = _wire(entry, gz)
+    if etag is not None and inm is not None and _matches(inm, etag):
+        keep = [h for h in headers if h[0] not in (b"content-length", b"content-type", b"content-disposition")]
+        await send({"type": "http.response.start", "status": 304, "headers": keep})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    await send({"type": "http.response.start", "status": entry.status, "headers": headers})
+    await send({"type": "http.response.body", "body": b"" if head else body})
+
+
+class EntryResponse(Response):
+    """A ready :class:`Entry` as a Starlette response (the ASGI layer reuses the entry itself)."""
+
+    def __init__(self, entry: Entry):
+        super().__init__(content=entry.body, status_code=entry.status)
+        self.entry = entry
+        self.raw_headers = [*entry.headers, (b"content-length", str(len(entry.body)).encode())]
+
+    async def __call__(self, scope, receive, send) -> None:
+        scope[ENTRY] = self.entry
+        await super().__call__(scope, receive, send)
+
+
+def _remember(run: Run, key: tuple, entry: Entry) -> None:
+    """Keep a computed answer, within CACHE_MAX_ENTRIES and CACHE_MAX_BYTES (of bodies; their gzip
+    forms, made on demand, are smaller); the oldest go first."""
+    size = len(entry.body)
+    if size > CACHE_MAX_ENTRY:
+        return
+    cache = run.cache
+    while cache and (len(cache) >= CACHE_MAX_ENTRIES or run.cache_bytes + size > CACHE_MAX_BYTES):
+        old = cache.pop(next(iter(cache)))
+        run.cache_bytes -= len(old.body)
+    cache[key] = entry
+    run.cache_bytes += size
+
+
+class LeftbehindAPI(FastAPI):
+    """FastAPI with a fast path in front: ready and remembered responses, HEAD, gzip, ETag, headers."""
+
+    served: Served
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        method = scope["method"]
+        head = method == "HEAD"
+        qs = normalise_query(scope.get("query_string", b""))
+        gz, inm = _prefs(scope.get("headers", ()))
+        try:
+            run = self.served.current()
+        except Unavailable as exc:
+            e = json_entry({"detail": str(exc)}, 503, [(b"retry-after", b"1")])
+            await send_entry(send, e, head, gz, None)
+            return
+        if head or method == "GET":
+            path = scope["path"]
+            if path == "/":
+                entry = self.served._report(run)
+            else:
+                key = (path, qs)
+                entry = run.static.get(key) or run.cache.get(key)
+                if entry is None:
+                    entry, keep = await self._inner(scope, receive, run, qs, "GET")
+                    if keep and entry.status in CACHEABLE:
+                        _remember(run, key, entry)
+        else:
+            entry, _ = await self._inner(scope, receive, run, qs, method)
+        await send_entry(send, entry, head, gz, inm)
+
+    async def _inner(self, scope, receive, run: Run, qs: bytes, method: str) -> tuple[Entry, bool]:
+        """The framework's answer, as an Entry (and whether it may be kept)."""
+        inner = dict(scope)
+        inner.update({"method": method, "query_string": qs, RUN: run})
+        start: dict = {}
+        chunks: list[bytes] = []
+
+        async def capture(message) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        try:
+            await super().__call__(inner, receive, capture)
+        except Exception:  # never leak a traceback or a bare 500 page
+            log.exception("error answering %s %s", method, scope.get("path"))
+            return json_entry({"detail": "internal error"}, 500), False
+        ready = inner.get(ENTRY)
+        if ready is not None and start.get("status") == ready.status:
+            return ready, True
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        ct = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+        return Entry(start.get("status", 500), headers, b"".join(chunks), ct), True
+
+
+# ---------------------------------------------------------------- routes
+
+
+def _run(request: Request) -> Run:
+    return request.scope[RUN]
+
+
+Limit = Annotated[int, Query(ge=1, le=50_000, description="Rows to return")]
+Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Rows to skip")]
+Format = Annotated[Literal["json", "csv"], Query(description="json (default) or csv")]
+
+
+def _query_names(endpoint) -> frozenset[str]:
+    """The query parameters an endpoint declares (from its signature's Query annotations)."""
+    from fastapi import params
+
+    names = set()
+    for p in inspect.signature(endpoint).parameters.values():
+        meta = getattr(p.annotation, "__metadata__", ())
+        for m in meta:
+            if isinstance(m, params.Query):
+                names.add(m.alias or p.name)
+    return frozenset(names)
+
+
+def _strict(allowed: dict):
+    async def strict(request: Request) -> None:
+        """An unknown query parameter is a 422 naming the ones the endpoint takes."""
+        route = request.scope.get("route")
+        names = allowed.get(getattr(route, "path", None))
+        if names is None:
+            return
+        for k in request.query_params:
+            if k not in names:
+                valid = sorted(names)
+                takes = ", ".join(valid) if valid else "no parameters"
+                raise ApiError(422, f"unknown parameter {k!r}: this endpoint takes {takes}", parameter=k, valid=valid)
+
+    return strict
+
+
+def _list_endpoint(view: View):
+    async def endpoint(request: Request, **params: Any) -> Response:
+        return EntryResponse(views.render_list(_run(request), view, params))
+
+    sig = [inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request)]
+
+    def add(name, annotation, default):
+        sig.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default))
+
+    if view.search:
+        add(
+            "q",
+            Annotated[str | None, Query(max_length=100, description="Text in " + ", ".join(view.search))],
+            None,
+        )
+    for f in view.filters:
+        add(f.param, Annotated[str | None, Query(max_length=100, description=f.help)], None)
+    add("limit", Annotated[int, Query(ge=1, le=view.max_limit, description="Rows to return")], view.limit)
+    add("offset", Annotated[int, Query(ge=0, le=view.max_offset, description="Rows to skip")], 0)
+    add("format", Format, "json")
+    endpoint.__signature__ = inspect.Signature(sig)
+    endpoint.__name__ = "list_" + view.path.removeprefix("/api/").replace("/", "_").replace("-", "_")
+    return endpoint
+
+
+def _detail_endpoint(view: View):
+    code_t = Annotated[str, PathParam(pattern=view.key_pattern, description=view.key_help)]
+    if view.many:
+
+        async def endpoint(request: Request, code: code_t, format: Format = "json") -> Response:  # noqa: A002
+            return EntryResponse(views.render_detail(_run(request), view, code, format))
+    else:
+
+        async def endpoint(request: Request, code: code_t) -> Response:
+            return EntryResponse(views.render_detail(_run(request), view, code))
+
+    endpoint.__name__ = "detail_" + view.path.removeprefix("/api/").replace("/", "_").replace("-", "_")
+    return endpoint
+
+
+def create_app(out: str | Path, *, ctx: "RunContext", freeze_gc: bool = False) -> FastAPI:
+    """The app for the run in ``out`` (see the module docstring for how a re-run is picked up).
+
+    ``freeze_gc``: for a server process (``leftbehind serve``), keep the loaded run out of the
+    cyclic garbage collector (``gc.freeze``) so that collections do not pause the answers."""
+    out = Path(out)
+    allowed: dict[str, frozenset[str]] = {}
+    app = LeftbehindAPI(
         title="leftbehind",
         version=__version__,
         docs_url=None,
         redoc_url=None,
+        redirect_slashes=False,  # a redirect would be built from the Host header
+        dependencies=[Depends(_strict(allowed))],
         description="Read-only API over a leftbehind run: England's left-behind neighbourhoods "
-        "(Community Needs Index, OCSI for Local Trust - not open data - x IMD).",
+        "(Community Needs Index, OCSI for Local Trust - not open data - x IMD). Every list takes limit, offset "
+        "and format=json|csv; an unknown filter value is a 422 naming the valid ones.",
     )
+    app.served = Served(out, ctx, freeze_gc)
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):
-        try:
-            response = await call_next(request)
-        except Exception:  # never leak a traceback or a bare 500 page
-            response = JSONResponse({"detail": "internal error"}, status_code=500)
-        for k, v in SECURITY_HEADERS.items():
-            response.headers[k] = v
-        return response
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError):
+        return EntryResponse(exc.entry())
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError):
@@ -206,197 +469,118 @@ def create_app(out: str | Path, *, ctx: RunContext) -> FastAPI:
         for e in errs[:3]:
             where = ".".join(str(p) for p in e.get("loc", ()) if p not in ("query", "path"))
             msgs.append(f"{where}: {e.get('msg')}")
-        return JSONResponse({"detail": "; ".join(msgs), "errors": len(errs)}, status_code=422)
+        return EntryResponse(json_entry({"detail": "; ".join(msgs), "errors": len(errs)}, 422))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+        path = request.scope.get("path", "")
+        headers = []
+        detail = exc.detail
+        if exc.status_code == 405:
+            headers.append((b"allow", ALLOW.encode()))
+            detail = f"method {request.scope.get('method')} not allowed: use {ALLOW}"
+        elif exc.status_code == 404:
+            detail = f"no route {path} (see /openapi.json)"
+            if len(path) > 1 and path.endswith("/"):
+                detail = f"no route {path}: without the trailing slash, {path.rstrip('/') or '/'}"
+        return EntryResponse(json_entry({"detail": detail}, exc.status_code, headers))
 
-    @app.get("/", response_class=HTMLResponse, summary="The report")
-    def index() -> HTMLResponse:
-        run = state()
-        report_path = out / "report.html"
-        try:
-            st = report_path.stat()
-            stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
-        except OSError:
-            stamp = None
-        if run.report.get("stamp") != stamp:  # `leftbehind report` rebuilt it: serve the new page
-            run.report.clear()
-        if "html" not in run.report:
-            run.report["stamp"] = stamp
-            if stamp is not None:
-                run.report["html"] = report_path.read_text(encoding="utf-8")
-            else:
-                from leftbehind.report.geometry import cached_svg_paths
-                from leftbehind.report.html import render_report
+    def route(path: str, endpoint, summary: str, tag: str, schema: bool = True) -> None:
+        app.add_api_route(
+            path,
+            endpoint,
+            methods=["GET"],
+            summary=summary,
+            tags=[tag],
+            response_model=None,
+            include_in_schema=schema,
+        )
+        if path.startswith(("/api", "/health")):
+            allowed[path] = _query_names(endpoint)
 
-                paths, vb = cached_svg_paths(ctx)
-                run.report["html"] = render_report(run.results, paths, vb, ctx=ctx)
-        return HTMLResponse(run.report["html"])
+    async def index(request: Request) -> Response:
+        return EntryResponse(app.served._report(_run(request)))
 
-    @app.get("/favicon.ico", include_in_schema=False)
-    def favicon() -> Response:
+    async def favicon() -> Response:
         return Response(status_code=204)
 
-    @app.get("/health", summary="Liveness and which run is served")
-    def health() -> dict:
-        return state().health
+    async def health(request: Request) -> Response:
+        return EntryResponse(_run(request).static[("/health", b"")])
 
-    @app.get("/api/summary", summary="Counts by group, options, cut-off, diagnostics, published checks, inputs")
-    def api_summary() -> dict:
-        return state().summary
+    async def api_summary(request: Request) -> Response:
+        return EntryResponse(_run(request).static[("/api/summary", b"")])
 
-    @app.get("/api/regions", summary="Wards and residents by group for each region")
-    def api_regions() -> dict:
-        return {"items": _records(state().regions)}
+    route("/", index, "The report", "report")
+    route("/favicon.ico", favicon, "No icon", "report", schema=False)
+    route("/health", health, "Liveness and which run is served", "run")
+    route("/api/summary", api_summary, "Counts by group, options, cut-off, diagnostics, checks, inputs", "run")
 
-    @app.get("/api/tables", summary="Every output table of the run: path, edition, columns with units")
-    def api_tables() -> dict:
-        run = state()
-        items = []
-        for name, t in registry().items():
-            if t.template or name not in run.results.tables:
-                continue
-            df = run.results.tables[name]
-            items.append(
-                {
-                    "name": name,
-                    "path": t.path,
-                    "title": t.title,
-                    "description": t.description,
-                    "edition": t.edition,
-                    "rows": len(df),
-                    "columns": [
-                        {"name": c.name, "type": c.type, "unit": c.unit, "description": c.description}
-                        for c in t.describe(df)
-                    ],
-                }
-            )
-        return {"items": items}
+    async def api_tables(request: Request, format: Format = "json") -> Response:  # noqa: A002
+        return EntryResponse(views.tables_list(_run(request), format))
 
-    @app.get("/api/tables/{name}", summary="The rows of one output table (JSON or CSV)", response_model=None)
-    def api_table(
+    async def api_table(
+        request: Request,
         name: Annotated[str, PathParam(pattern=r"^[a-z0-9_]{1,40}$", description="Table name, see /api/tables")],
         limit: Annotated[int, Query(ge=1, le=50_000)] = 1000,
-        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-        format: Annotated[Literal["json", "csv"], Query()] = "json",
-    ):
-        run = state()
-        reg = registry()
-        if name not in reg or reg[name].template or name not in run.results.tables:
-            raise HTTPException(404, f"no output table {name!r} in this run (see /api/tables)")
-        df = run.results.tables[name]
-        page = df.iloc[offset : offset + limit]
-        if format == "csv":
-            return _csv(page, f"{name}.csv")
-        return JSONResponse({"total": len(df), "limit": limit, "offset": offset, "items": _records(page)})
+        offset: Offset = 0,
+        format: Format = "json",  # noqa: A002
+    ) -> Response:
+        return EntryResponse(views.table_rows(_run(request), name, limit, offset, format))
 
-    @app.get("/api/units/{unit}", summary="The current edition at a unit (--edition 2025 runs)", response_model=None)
-    def api_units(
-        unit: Annotated[Literal["lsoa21", "wards24", "msoa21"], PathParam(description="lsoa21 | wards24 | msoa21")],
-        group: Annotated[Group | None, Query()] = None,
-        region: Annotated[str | None, Query(max_length=60)] = None,
-        lad: Annotated[str | None, Query(pattern=r"^E0[6-9]\d{6}$", description="2024 LAD code")] = None,
-        limit: Annotated[int, Query(ge=1, le=50_000)] = 100,
-        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-        format: Annotated[Literal["json", "csv"], Query()] = "json",
-    ):
-        run = state()
-        if unit not in run.results.tables:
-            raise HTTPException(404, f"this run has no {unit} table: run `leftbehind run --edition 2025`")
-        df = run.results.tables[unit]
-        mask = np.ones(len(df), dtype=bool)
-        if group:
-            mask &= (df["group"] == group).to_numpy()
-        if region:
-            mask &= (df["region_name"].str.lower() == region.lower()).to_numpy()
-        if lad:
-            mask &= (df["lad_code"] == lad).to_numpy()
-        page = df[mask].iloc[offset : offset + limit]
-        if format == "csv":
-            return _csv(page, f"{unit}.csv")
-        return JSONResponse({"total": int(mask.sum()), "limit": limit, "offset": offset, "items": _records(page)})
+    route("/api/tables", api_tables, "Every output table of the run: path, edition, columns with units", "tables")
+    route("/api/tables/{name}", api_table, "The rows of one output table (JSON or CSV)", "tables")
 
-    @app.get("/api/units/{unit}/{code}", summary="One area of a unit")
-    def api_unit(
-        unit: Annotated[Literal["lsoa21", "wards24", "msoa21"], PathParam()],
-        code: Annotated[str, PathParam(pattern=r"^E0[125]\d{6}$")],
-    ) -> dict:
-        run = state()
-        df = run.results.tables.get(unit)
-        key = "lsoa21_code" if unit == "lsoa21" else "area_code"
-        if df is None or code not in set(df[key]):
-            raise HTTPException(404, f"no {unit} area {code} in this run")
-        return _records(df[df[key] == code])[0]
+    for v in VIEWS:  # every list before any {code}: /api/selection/by-lad is not a code
+        route(v.path, _list_endpoint(v), v.summary, v.tag)
 
-    @app.get("/api/selection", summary="The stored selection (DIR/target/selection.csv, from `leftbehind target`)")
-    def api_selection(
-        selected: Annotated[bool | None, Query(description="Only the selected (true) or the others (false)")] = None,
-        limit: Annotated[int, Query(ge=1, le=50_000)] = 1000,
-        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-        format: Annotated[Literal["json", "csv"], Query()] = "json",
-    ):
-        run = state()
-        df = run.results.tables.get("target_selection")
-        if df is None:
-            raise HTTPException(404, "no stored selection: run `leftbehind target RULE --out DIR/target`")
-        if selected is not None:
-            df = df[df["selected"].astype(bool) == selected]
-        page = df.iloc[offset : offset + limit]
-        if format == "csv":
-            return _csv(page, "selection.csv")
-        return JSONResponse({"total": len(df), "limit": limit, "offset": offset, "items": _records(page)})
+    async def api_ward(
+        request: Request,
+        code: Annotated[str, PathParam(pattern=r"^E05\d{6}$", description="December 2017 ward code")],
+    ) -> Response:
+        return EntryResponse(views.ward_detail(_run(request), code))
 
-    @app.get("/api/wards", summary="Search and filter the CNI wards", response_model=None)
-    def api_wards(
-        q: Annotated[str | None, Query(max_length=100, description="Text in the ward name, code or LAD name")] = None,
-        group: Annotated[Group | None, Query()] = None,
-        region: Annotated[str | None, Query(max_length=60, description="Region name, e.g. North East")] = None,
-        lad: Annotated[str | None, Query(pattern=r"^E0[6-9]\d{6}$", description="2024 LAD code")] = None,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-        offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
-        format: Annotated[Literal["json", "csv"], Query()] = "json",
-    ):
-        run = state()
-        mask = np.ones(len(run.records), dtype=bool)
-        if q:
-            needle = q.lower()
-            mask &= np.fromiter((any(needle in f for f in t) for t in run.texts), dtype=bool, count=len(run.texts))
-        if group:
-            mask &= run.col_group == group
-        if region:
-            mask &= run.col_region == region.lower()
-        if lad:
-            mask &= run.col_lad == lad
-        idx = np.flatnonzero(mask)
-        page = idx[offset : offset + limit]
-        if format == "csv":
-            return _csv(run.wards.iloc[page], "wards.csv")
-        return JSONResponse(
-            {"total": int(len(idx)), "limit": limit, "offset": offset, "items": [run.records[i] for i in page]}
-        )
+    async def api_lad(
+        request: Request, code: Annotated[str, PathParam(pattern=r"^E0[6-9]\d{6}$", description="2024 LAD code")]
+    ) -> Response:
+        return EntryResponse(views.lad_detail(_run(request), code))
 
-    @app.get("/api/wards/{code}", summary="One ward, with its indicators")
-    def api_ward(code: Annotated[str, PathParam(pattern=r"^E05\d{6}$", description="December 2017 ward code")]) -> dict:
-        run = state()
-        row = run.wards[run.wards["ward_code"] == code]
-        if row.empty:
-            raise HTTPException(404, f"no CNI ward with code {code}")
-        out_ = _records(row)[0]
-        ind = run.indicators
-        out_["indicators"] = {k: _clean(v) for k, v in ind.loc[code].items()} if code in ind.index else None
-        return out_
+    async def api_current_lad(
+        request: Request, code: Annotated[str, PathParam(pattern=r"^E0[6-9]\d{6}$", description="2024 LAD code")]
+    ) -> Response:
+        return EntryResponse(views.current_lad_detail(_run(request), code))
 
-    @app.get("/api/lads/{code}", summary="One local authority: wards and residents by group, and its wards")
-    def api_lad(code: Annotated[str, PathParam(pattern=r"^E0[6-9]\d{6}$", description="2024 LAD code")]) -> dict:
-        run = state()
-        if code not in run.lads.index:
-            raise HTTPException(404, f"no local authority with code {code} in this run")
-        rec = {k: _clean(v) for k, v in run.lads.loc[code].items()}
-        rec["area_code"] = code
-        w = run.wards
-        rec["wards"] = _records(w.loc[w["lad_code"] == code, ["ward_code", "ward_name", "group"]])
-        return rec
+    async def api_cluster(
+        request: Request, cluster_id: Annotated[int, PathParam(ge=1, le=1_000_000, description="Cluster number")]
+    ) -> Response:
+        return EntryResponse(views.cluster_detail(_run(request), cluster_id))
 
+    route("/api/wards/{code}", api_ward, "One ward, with its indicators", "2020")
+    route("/api/lads/{code}", api_lad, "One local authority: wards and residents by group, and its wards", "2020")
+    route("/api/current/lads/{code}", api_current_lad, "One local authority (2025), with its LSOA 2021s", "2025")
+    route("/api/spatial/clusters/{cluster_id}", api_cluster, "One cluster, with its areas", "spatial")
+    for v in VIEWS:
+        if v.key:
+            route(v.path + "/{code}", _detail_endpoint(v), f"One row of {v.path} by {v.key}", v.tag)
+
+    async def api_section(
+        request: Request,
+        section: Annotated[Literal["robustness", "target", "history", "spatial"], PathParam(description="Command")],
+    ) -> Response:
+        run = _run(request)
+        if section not in run.sections:
+            from leftbehind.web.data import COMMANDS
+
+            raise ApiError(404, f"this run has no {section}/summary.json: {COMMANDS[section]} writes it")
+        return EntryResponse(json_entry(run.sections[section]))
+
+    route("/api/{section}/summary", api_section, "The summary.json of a later command", "run")
+
+    async def unknown_unit(request: Request, unit: str) -> Response:
+        raise views.bad_value("unit", unit, list(UNITS))
+
+    async def unknown_unit_code(request: Request, unit: str, code: str) -> Response:
+        raise views.bad_value("unit", unit, list(UNITS))
+
+    route("/api/units/{unit}", unknown_unit, "Unknown unit", "2025", schema=False)
+    route("/api/units/{unit}/{code}", unknown_unit_code, "Unknown unit", "2025", schema=False)
     return app
