@@ -1152,13 +1152,6 @@ def _print_run_table(con, fits) -> None:
     con.print(t)
 
 
-def _num(x: float, unit: str = "") -> str:
-    """A figure for the console: whole numbers without decimals, others to one decimal place."""
-    if x != x:  # NaN
-        return "n/a"
-    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.1f}"
-
-
 def _print_results(con, results, out: Path) -> None:
     import re
 
@@ -1322,8 +1315,8 @@ def run(
         bool,
         typer.Option(
             "--exports",
-            help="Also write map.png, leftbehind.xlsx and wards.geojson (several seconds "
-            "more; `leftbehind report` makes them later).",
+            help="Also write the maps (PNG), leftbehind.xlsx (one sheet per table) and the GeoJSON layers of "
+            "every edition and unit (several seconds more; `leftbehind report` makes them later).",
         ),
     ] = False,
     data: DataDir = None,
