@@ -93,14 +93,9 @@ def unit_shapes(ctx: RunContext, unit: str):
         except Exception:
             cached.unlink(missing_ok=True)
     shapes = _build_unit_shapes(ctx, unit, boundary)
-    try:
-        from leftbehind.io import atomic_path
+    from leftbehind.report.geometry import store_parquet
 
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(cached) as tmp:
-            shapes.to_parquet(tmp)
-    except OSError:
-        pass
+    store_parquet(shapes, cached)
     return shapes
 
 

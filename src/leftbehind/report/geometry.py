@@ -65,15 +65,20 @@ def ward_shapes(ctx: RunContext, tolerance: float = 150.0):
     wards = g[["wd17cd", "geometry"]].dissolve(by="wd17cd", method="coverage").reset_index()
     wards["geometry"] = shapely.coverage_simplify(wards.geometry.values, tolerance)
     wards = wards.rename(columns={"wd17cd": "ward_code"})
+    store_parquet(wards, cached)
+    return wards
+
+
+def store_parquet(frame, path: Path, **kwargs) -> None:
+    """Write a cache file atomically; an unwritable cache only costs speed, so OSError is ignored."""
     try:
         from leftbehind.io import atomic_path
 
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(cached) as tmp:
-            wards.to_parquet(tmp)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as tmp:
+            frame.to_parquet(tmp, **kwargs)
     except OSError:
         pass
-    return wards
 
 
 _PATHS: dict[tuple[int, float], tuple[pd.DataFrame, tuple[int, int, int, int]]] = {}
@@ -101,15 +106,7 @@ def cached_svg_paths(ctx: RunContext, unit: float = 100.0) -> tuple[pd.DataFrame
 
 def _store_paths(path, paths: pd.DataFrame, vb) -> None:
     """Cache SVG paths and their viewBox as Parquet (an unwritable cache only costs speed)."""
-    try:
-        from leftbehind.io import atomic_path
-
-        out = paths.assign(vb0=vb[0], vb1=vb[1], vb2=vb[2], vb3=vb[3])
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(path) as tmp:
-            out.to_parquet(tmp, index=False)
-    except OSError:
-        pass
+    store_parquet(paths.assign(vb0=vb[0], vb1=vb[1], vb2=vb[2], vb3=vb[3]), path, index=False)
 
 
 def _viewbox(t: pd.DataFrame) -> tuple[int, int, int, int]:

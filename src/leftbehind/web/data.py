@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from leftbehind.report.registry import TableDef
 
 ARROW_TYPES = {"int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(), "str": pa.string(), "date": pa.string()}
-GROUPS = ("left_behind", "other_deprived", "rest", "no_imd")
 # the later commands that write into the run folder, by the table path's first folder
 COMMANDS = {
     "robustness": "`leftbehind robustness --out DIR`",

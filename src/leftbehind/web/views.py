@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from leftbehind.analysis.leftbehind import GROUPS
 from leftbehind.analysis.pipeline import WARD_COLUMNS
-from leftbehind.web.data import GROUPS, Entry, Run, Table, absent_detail, csv_entry, json_entry
+from leftbehind.web.data import Entry, Run, Table, absent_detail, csv_entry, json_entry
 
 WARD_FIELDS = [*WARD_COLUMNS, "left_behind_published_2020", "note"]  # the ward fields of /api/wards
 LAD_PATTERN = re.compile(r"^E0[6-9]\d{6}$")
