@@ -908,7 +908,9 @@ def _history_context(results) -> dict:
     lines = [
         f"{e['left_behind_entrenched']:,} of the {e['left_behind_lsoas']:,} LSOAs in left-behind areas ({cls}) are in "
         f"the 'entrenched deprivation' cluster; {e['entrenched_not_left_behind']:,} of the {e['entrenched_lsoas']:,} "
-        f"entrenched LSOAs are not in left-behind areas ({e['entrenched_other_deprived']:,} of them other deprived)."
+        "entrenched LSOAs are not in left-behind areas"
+        # a published list names left-behind wards only: it has no other-deprived group to count
+        + (f" ({e['entrenched_other_deprived']:,} of them other deprived)." if "published" not in cls else ".")
         for cls, e in ent.items()
     ]
     traj = None
@@ -965,6 +967,30 @@ def _history_context(results) -> dict:
     }
 
 
+SPATIAL_STATISTICS = {
+    "join_count_left_behind": "Joins between two left-behind areas",
+    "join_count_other_deprived": "Joins between two other-deprived areas",
+    "join_count_left_behind_among_deprived": "Left-behind joins, labels shuffled among deprived areas",
+    "bivariate_join_count_lb_other_deprived": "Joins between a left-behind and an other-deprived area",
+    "morans_i_cni_score": "Moran's I of the CNI score",
+    "morans_i_imd_score": "Moran's I of the IMD score",
+}
+
+
+def _spatial_global_display(g: pd.DataFrame) -> pd.DataFrame:
+    """The global statistics in words: join counts as whole numbers, Moran's I to 3 decimals."""
+    moran = g["statistic"].str.startswith("morans_i")
+
+    def fmt(x, m):
+        return f"{x:.3f}" if m else (f"{x:,.0f}" if float(x).is_integer() else f"{x:,.1f}")
+
+    return g.assign(
+        statistic=g["statistic"].map(SPATIAL_STATISTICS).fillna(g["statistic"].str.replace("_", " ")),
+        value=[fmt(v, m) for v, m in zip(g["value"], moran, strict=True)],
+        expected=[f"{v:.4f}" if m else f"{v:,.1f}" for v, m in zip(g["expected"], moran, strict=True)],
+    )
+
+
 def _spatial_context(results) -> dict:
     """The 'where' section (after `leftbehind spatial`): the global statements, the map, the clusters."""
     import base64
@@ -983,11 +1009,11 @@ def _spatial_context(results) -> dict:
         "spatial_weights": sec.get("weights", ""),
         "spatial_map": ("data:image/png;base64," + base64.b64encode(png).decode("ascii")) if png else None,
         "spatial_global_table": html_table(
-            t["spatial_global"],
+            _spatial_global_display(t["spatial_global"]),
             [
                 ("statistic", "Statistic", ""),
-                ("value", "Observed", "f3"),
-                ("expected", "Expected", "f3"),
+                ("value", "Observed", ""),
+                ("expected", "Expected by chance", ""),
                 ("z", "z", "f2"),
                 ("p", "p", "f3"),
                 ("permutations", "Permutations", "int"),
