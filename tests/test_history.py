@@ -142,14 +142,13 @@ def test_persistence_matches_the_published_release(hist):
 def test_ward_trajectories_add_up(hist, ctx):
     from leftbehind.analysis.history.build import ward_trajectories
 
-    for unit, n_rows in (("wd17", None), ("wd24", None)):
+    for unit in ("wd17", "wd24"):
         w = ward_trajectories(hist, unit, ctx=ctx)
         shares = w[[f"share_d{i}" for i in range(1, 11)]].sum(axis=1)
         ok = w["population"] > 0
         assert np.allclose(shares[ok], 1.0)
         assert w.groupby("ward_code").size().eq(6).all()
         assert w["mean_decile"][ok].between(1, 10).all()
-        del n_rows
     w17 = ward_trajectories(hist, "wd17", ctx=ctx)
     assert w17["ward_code"].nunique() > 7_000
 

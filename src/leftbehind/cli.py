@@ -690,8 +690,9 @@ def robustness_cmd(
     _refresh_report(out, ctx, con, "the sensitivity analysis")
 
 
-def _write_tables(folder: Path, tables: dict, summary: dict | None = None) -> None:
-    """Write registered tables (by registry name) into ``folder`` atomically, with summary.json."""
+def _write_tables(folder: Path, tables: dict, summary: dict | None = None, files: dict | None = None) -> None:
+    """Write registered tables (by registry name) into ``folder`` atomically, with summary.json and
+    any extra files (name -> bytes)."""
     import json
 
     from leftbehind.io import atomic_dir, csv_to
@@ -703,6 +704,8 @@ def _write_tables(folder: Path, tables: dict, summary: dict | None = None) -> No
             t = reg[name]
             t.check(table)
             csv_to(table, tmp / Path(t.path).name)
+        for fname, data in (files or {}).items():
+            (tmp / fname).write_bytes(data)
         if summary is not None:
             (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
 
@@ -864,23 +867,9 @@ def profile_cmd(
 
 
 def _write_sub(out: Path, sub: str, tables: dict, summary: dict, files: dict | None = None) -> None:
-    """Write registered tables into DIR/sub/ atomically (with summary.json and extra files), then, if
-    DIR holds a finished run, rebuild its report so the new section appears."""
-    import json
-
-    from leftbehind.io import atomic_dir, csv_to
-    from leftbehind.report.registry import registry
-
-    reg = registry()
+    """Write registered tables, summary.json and extra files into DIR/sub/ atomically."""
     out.mkdir(parents=True, exist_ok=True)
-    with atomic_dir(out / sub) as tmp:
-        for name, table in tables.items():
-            t = reg[name]
-            t.check(table)
-            csv_to(table, tmp / t.path.split("/", 1)[1])
-        for fname, data in (files or {}).items():
-            (tmp / fname).write_bytes(data)
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
+    _write_tables(out / sub, tables, summary, files)
 
 
 def _refresh_report(out: Path, ctx, con, what: str) -> None:

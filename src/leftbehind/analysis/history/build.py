@@ -121,7 +121,7 @@ def lsoa11_history(ctx: RunContext) -> pd.DataFrame:
         out[f"{ed.key}_percentile"] = 100.0 * r / n_ok
         out[f"{ed.key}_decile_source"] = pd.array(deciles(moved["rank"].to_numpy(), n_src), dtype="Int64")
         out[f"{ed.geography}_rule"] = moved["rule"].to_numpy()
-    d1 = pd.DataFrame({k: out[f"{e.key}_decile"].astype("Int64") == 1 for e in spec.editions for k in [e.key]})
+    d1 = pd.DataFrame({e.key: out[f"{e.key}_decile"].astype("Int64") == 1 for e in spec.editions})
     have = pd.DataFrame({e.key: out[f"{e.key}_decile"].notna() for e in spec.editions})
     persist = d1[list(PERSISTENCE)]
     out["decile1_2010_2015_2019"] = persist.all(axis=1).astype("boolean").where(have[list(PERSISTENCE)].all(axis=1))
