@@ -119,10 +119,20 @@ JOBS_SOURCE = "OCSI jobs in at-risk sectors by MSOA (BRES 2018), licence unclear
 GROUPS_OUT = ("left_behind", "other_deprived", "rest", "england")
 
 
+#: the datasets behind :func:`lsoa_indicators`
+INDICATOR_DATASETS = ("imd2019_file6", "imd2019_file8", "lookup_oa11_lsoa11", "jobs_at_risk_msoa11", "ruc11_lsoa11")
+
+
 def lsoa_indicators(ctx: RunContext) -> pd.DataFrame:
     """One row per English LSOA 2011: File 6 denominators, File 8 indicators, jobs at risk
-    (the LSOA's MSOA rate) and ``rural_people`` (the population if the LSOA is rural, else 0)."""
+    (the LSOA's MSOA rate) and ``rural_people`` (the population if the LSOA is rural, else 0).
+    Cached on disk across runs by the sha256 of its five datasets."""
+    from leftbehind.data.sources import cached_frame
 
+    return cached_frame(ctx, "lsoa_indicators", 1, lambda: _lsoa_indicators(ctx), datasets=INDICATOR_DATASETS)
+
+
+def _lsoa_indicators(ctx: RunContext) -> pd.DataFrame:
     f6 = ctx.load("imd2019_file6")[["lsoa11cd", "pop_total", "pop_working_age", "pop_0_15", "pop_60_plus"]]
     f8 = ctx.load("imd2019_file8")
     t = f6.merge(f8, on="lsoa11cd", how="left", validate="one_to_one")
@@ -206,9 +216,18 @@ def outcomes(
     ``shares``: ``lsoa11cd, wd17cd, share``; ``ward_groups``: group by ward code (wards not in
     it count for England only); ``lsoa``: :func:`lsoa_indicators`; ``published``: (indicator,
     group) -> (published value, source, note) from the edition (``editions/research2020.yaml``).
+    The table is cached on disk across runs, keyed by a digest of the ward sums, the groups, the
+    number of resamples, the seed and the published values (the bootstrap is most of its cost).
     """
+    from leftbehind.data.sources import cached_frame, digest_of
+
     sums = ward_sums(shares, lsoa) if sums is None else sums
     grp = pd.Series(ward_groups).reindex(sums.wards).to_numpy()
+    params = digest_of(sums, grp, replicates, seed, published)
+    return cached_frame(None, "outcomes", params, lambda: _outcomes(sums, grp, replicates, seed, published))
+
+
+def _outcomes(sums: WardSums, grp: np.ndarray, replicates: int, seed: int, published) -> pd.DataFrame:
     members = {g: grp == g for g in GROUPS_OUT if g != "england"}
     members["england"] = np.ones(len(sums.wards), dtype=bool)
     ward_pop = sums.population

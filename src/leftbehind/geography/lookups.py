@@ -54,7 +54,9 @@ def _history(ctx: RunContext) -> pd.DataFrame:
         df = ctx.load("lookup_lad16_lad24")
         return df[df["lad16cd"].str.startswith("E")].reset_index(drop=True)
 
-    return ctx.memo("lad_history", make)
+    from leftbehind.data.sources import memo
+
+    return memo(ctx, "lad_history", make)
 
 
 def current_lad(codes, *, ctx: RunContext) -> pd.DataFrame:
@@ -119,7 +121,9 @@ def piece_shares(
     """
 
     if population is None:
-        return ctx.memo(("piece_shares", vintage), lambda: _piece_shares(vintage, None, ctx)).copy()
+        from leftbehind.data.sources import memo
+
+        return memo(ctx, ("piece_shares", vintage), lambda: _piece_shares(vintage, None, ctx)).copy()
     return _piece_shares(vintage, population, ctx)
 
 

@@ -56,9 +56,18 @@ def check_base(base: str, geography: str | None = None) -> None:
 
 
 def lsoa_population(base: str = "mid2019", *, ctx: RunContext) -> pd.DataFrame:
-    """England's small-area populations for ``base`` (see the module table)."""
+    """England's small-area populations for ``base`` (see the module table); memoised in the run
+    context (callers get a copy)."""
+    from leftbehind.data.sources import memo
 
     check_base(base)
+    out = memo(ctx, ("lsoa_population", base), lambda: _lsoa_population(base, ctx))
+    res = out.copy()
+    res.attrs = dict(out.attrs)
+    return res
+
+
+def _lsoa_population(base: str, ctx: RunContext) -> pd.DataFrame:
     geo, dataset, _title = BASES[base]
     df = ctx.load(dataset)
     if base == "mid2015":

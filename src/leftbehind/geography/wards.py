@@ -58,20 +58,42 @@ def check_options(route: str, measure: str) -> None:
 
 def lsoa_ward_shares(route: str = "oa", *, ctx: RunContext) -> pd.DataFrame:
     """``lsoa11cd, wd17cd, share``: the share of each LSOA's people in each ward (Census 2011 OA
-    residents for the OA route; 1 for the best-fit route). Shares of an LSOA add up to 1."""
+    residents for the OA route; 1 for the best-fit route). Shares of an LSOA add up to 1. The OA
+    route's are memoised in the run context and cached on disk across runs."""
 
     if route == "best_fit":
         lk = ctx.load("lookup_lsoa11_wd17")
         lk = lk[lk["lsoa11cd"].str.startswith("E")]
         return pd.DataFrame({"lsoa11cd": lk["lsoa11cd"].to_numpy(), "wd17cd": lk["wd17cd"].to_numpy(), "share": 1.0})
-    oa = _oa_table(ctx)
-    g = oa.groupby(["lsoa11cd", "wd17cd"], sort=True)["residents"].sum().reset_index()
-    g["share"] = g["residents"] / g.groupby("lsoa11cd")["residents"].transform("sum")
-    return g[["lsoa11cd", "wd17cd", "share"]]
+    from leftbehind.data.sources import memo
+
+    return memo(ctx, ("lsoa_ward_shares", route), lambda: _oa_shares(ctx)).copy()
+
+
+def _oa_shares(ctx: RunContext) -> pd.DataFrame:
+    from leftbehind.data.sources import cached_frame
+
+    def make():
+        oa = _oa_table(ctx)
+        g = oa.groupby(["lsoa11cd", "wd17cd"], sort=True)["residents"].sum().reset_index()
+        g["share"] = g["residents"] / g.groupby("lsoa11cd")["residents"].transform("sum")
+        return g[["lsoa11cd", "wd17cd", "share"]]
+
+    return cached_frame(ctx, "lsoa_ward_shares", "oa", make, datasets=OA_DATASETS)
+
+
+#: the datasets behind the Output Area route (the derived OA -> WD17 lookup and the OAs' residents)
+OA_DATASETS = ("lookup_oa11_wd17_derived", "census2011_oa11_residents")
 
 
 def _oa_table(ctx: RunContext) -> pd.DataFrame:
+    """``oa11cd, lsoa11cd, wd17cd, residents`` for every English OA (memoised: callers get a copy)."""
+    from leftbehind.data.sources import memo
 
+    return memo(ctx, "oa_table", lambda: _make_oa_table(ctx)).copy()
+
+
+def _make_oa_table(ctx: RunContext) -> pd.DataFrame:
     oa = ctx.load("lookup_oa11_wd17_derived")[["oa11cd", "lsoa11cd", "wd17cd"]]
     res = ctx.load("census2011_oa11_residents")
     oa = oa.merge(res, on="oa11cd", how="left", validate="one_to_one")
@@ -121,10 +143,25 @@ def ward_imd(
     summary measure with its rank, ``n_small_areas`` and ``note``.
 
     ``imd_score`` is the chosen measure's value and ``imd_rank`` its rank among the CNI wards
-    that have one (1 = most deprived, equal values share the lower rank).
+    that have one (1 = most deprived, equal values share the lower rank). The table is cached on
+    disk across runs (:func:`leftbehind.data.sources.cached_frame`), keyed by the options and the
+    sha256 of the CNI, IMD, lookup and population files it is built from.
     """
 
     check_options(route, measure)
+    from leftbehind.data.sources import cached_frame
+    from leftbehind.geography.population import BASES
+
+    datasets = ("cni2019_wards", "imd2019_file2", "imd2015_scores", "lookup_lsoa11_wd17", *OA_DATASETS)
+    if population in BASES:
+        datasets += (BASES[population][1],)
+    params = (index, population, route, measure)
+    return cached_frame(
+        ctx, "ward_imd", params, lambda: _ward_imd(index, population, ctx, route, measure), datasets=datasets
+    )
+
+
+def _ward_imd(index: str, population: str, ctx: RunContext, route: str, measure: str) -> pd.DataFrame:
     info = index_info(index)
     cni = ctx.load("cni2019_wards")[["wd17cd", "wd17nm"]]
     vals, mapping, code = small_areas_for_wards(index, route, population, ctx=ctx)

@@ -24,6 +24,7 @@ means more deprived (ranks are always 1 = most deprived and need no flip).
 
 from __future__ import annotations
 
+import functools
 import math
 from importlib import resources
 from pathlib import Path
@@ -132,9 +133,22 @@ def shipped_specs() -> list[str]:
     return sorted(_shipped())
 
 
+def _safe_load(text: str):
+    """``yaml.safe_load``, through libyaml when PyYAML has it (the same constructor and resolver:
+    the same values, several times faster); a document libyaml rejects is parsed again in Python,
+    so an error reads as it always did."""
+    loader = getattr(yaml, "CSafeLoader", None)
+    if loader is not None:
+        try:
+            return yaml.load(text, Loader=loader)  # noqa: S506 - CSafeLoader is the safe loader
+        except yaml.YAMLError:
+            pass
+    return yaml.safe_load(text)
+
+
 def parse_spec(text: str, source: str) -> IndexSpec:
     try:
-        raw = yaml.safe_load(text)
+        raw = _safe_load(text)
     except yaml.YAMLError as exc:
         raise SpecError(
             f"index spec {source} is not valid YAML: {exc}",
@@ -163,13 +177,19 @@ def parse_spec(text: str, source: str) -> IndexSpec:
         ) from None
 
 
+@functools.lru_cache(maxsize=64)
+def _parse_shipped(text: str, key: str) -> IndexSpec:
+    """A shipped spec, parsed once per text (a run reads each several times; callers get a copy)."""
+    return parse_spec(text, f"{key} (shipped)")
+
+
 def load_spec(name_or_path: str | Path) -> IndexSpec:
     """A shipped spec by name (``imd2019``) or a YAML file by path."""
     shipped = _shipped()
     key = str(name_or_path)
     if key in shipped:
         text = resources.files("leftbehind.indices").joinpath("specs", shipped[key]).read_text("utf-8")
-        return parse_spec(text, f"{key} (shipped)")
+        return _parse_shipped(text, key).model_copy(deep=True)
     path = Path(key)
     if path.is_file():
         return parse_spec(path.read_text("utf-8"), str(path))

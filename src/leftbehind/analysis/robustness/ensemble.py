@@ -505,7 +505,7 @@ def evaluate(
 
     workers = workers or min(2, os.cpu_count() or 1)
     done = 0
-    with ThreadPoolExecutor(max_workers=workers) as executor:
+    with _one_blas_thread(), ThreadPoolExecutor(max_workers=workers) as executor:
         for res in executor.map(one, range(len(chunks))):
             rows = res["rows"]
             out["p_lb"] += res["p_lb"]
@@ -523,6 +523,20 @@ def evaluate(
             if progress is not None:
                 progress(done)
     return out
+
+
+def _one_blas_thread():
+    """One BLAS thread per worker while the chunks run: the products here are small, and BLAS
+    threads of their own on top of the workers only compete for the cores (OpenBLAS splits a
+    product's rows and columns among its threads, never a sum, so the numbers are the same).
+    Without threadpoolctl (a dependency of scikit-learn) nothing is limited."""
+    import contextlib
+
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - installed with scikit-learn
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _rank_quantiles(ranks: list[np.ndarray], base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -556,8 +570,12 @@ def run_ensemble(
     _, lads = _onehot(inputs.lad_codes)
     lad_name = pd.Series(inputs.lad_names, index=inputs.lad_codes).groupby(level=0).first().reindex(lads).to_numpy()
     imd_base = inputs.variants[inputs.nominal_variant].base
-    c05, c95 = _rank_quantiles(out["cni_ranks"], inputs.cni_base)
-    i05, i95 = _rank_quantiles(out["imd_ranks"], imd_base)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as executor:  # the two selections side by side (numpy frees the GIL)
+        cni_q = executor.submit(_rank_quantiles, out["cni_ranks"], inputs.cni_base)
+        i05, i95 = _rank_quantiles(out["imd_ranks"], imd_base)
+        c05, c95 = cni_q.result()
     return EnsembleResult(
         inputs=inputs,
         spec=spec,
@@ -580,6 +598,63 @@ def run_ensemble(
         lad_names=lad_name,
         draws=d,
         gap=out.get("gap"),
+        gap_names=list(outcome_sums[0]) if outcome_sums is not None else [],
+    )
+
+
+#: the arrays of an :class:`EnsembleResult` kept by :func:`cached_ensemble`
+_RESULT_ARRAYS = (
+    "p_left_behind",
+    "p_other_deprived",
+    "cni_rank_q05",
+    "cni_rank_q95",
+    "imd_rank_q05",
+    "imd_rank_q95",
+    "list_size",
+    "jaccard",
+    "region_areas",
+    "region_residents",
+    "lad_areas",
+    "lad_residents",
+    "regions",
+    "lads",
+    "lad_names",
+)
+
+
+def cached_ensemble(
+    inputs: EnsembleInputs,
+    spec: EnsembleSpec,
+    replications: int = 10_000,
+    seed: int = 20201,
+    outcome_sums=None,
+    *,
+    ctx=None,
+) -> EnsembleResult:
+    """:func:`run_ensemble`, cached on disk across runs (``<cache>/derived``), keyed by a digest of
+    every input (areas, CNI domains, each variant's matrix and domains, the spec, the number of
+    replications, the seed, the outcome sums) and of the package's code: a hit is the result the
+    run would compute, array for array."""
+    from leftbehind.data.sources import cached_arrays, digest_of
+
+    params = digest_of(inputs, spec, replications, seed, outcome_sums)
+
+    def make() -> dict:
+        res = run_ensemble(inputs, spec, replications, seed, outcome_sums)
+        out = {k: getattr(res, k) for k in _RESULT_ARRAYS}
+        if res.gap is not None:
+            out["gap"] = res.gap
+        return out
+
+    z = cached_arrays(ctx, "ensemble", params, make)
+    return EnsembleResult(
+        inputs=inputs,
+        spec=spec,
+        replications=replications,
+        seed=seed,
+        **{k: z[k] for k in _RESULT_ARRAYS},
+        draws=draw(inputs, spec, replications, seed),
+        gap=z.get("gap"),
         gap_names=list(outcome_sums[0]) if outcome_sums is not None else [],
     )
 

@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import sparse, stats
+from scipy import sparse
 
 from leftbehind.analysis.robustness.ensemble import CNI_DOMAINS, DOMAINS, EnsembleInputs, Variant
 from leftbehind.errors import UsageError
-from leftbehind.indices.transforms import exponential_transform
+from leftbehind.indices.transforms import exponential_transform, rankdata
 
 if TYPE_CHECKING:
     from leftbehind.context import RunContext
@@ -41,7 +41,7 @@ def _weights0(spec_name: str) -> np.ndarray:
 
 def _tie_average(ranks: np.ndarray) -> np.ndarray:
     """Published ranks with ties (1234, 1234, 1236) -> the block's average rank (1234.5)."""
-    return stats.rankdata(np.asarray(ranks, dtype="float64"), method="average")
+    return rankdata(np.asarray(ranks, dtype="float64"), method="average")
 
 
 def lsoa11_domains(ctx: RunContext) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -55,42 +55,86 @@ def lsoa11_domains(ctx: RunContext) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     return f2["lsoa11cd"].to_numpy(), ranks, x, score.to_numpy(dtype="float64")
 
 
-def ward_pieces(ctx: RunContext, route: str, population: str, measure: str) -> pd.DataFrame:
-    """``wd17cd, lsoa11cd, weight``: each LSOA's weight in each ward for a construction (memoised)."""
-    return ctx.memo(("ward_pieces", route, population, measure), lambda: _ward_pieces(ctx, route, population, measure))
+def construction_matrix(
+    ctx: RunContext, route: str, population: str, measure: str, codes: np.ndarray, lsoa: np.ndarray, digest: str
+) -> tuple[sparse.csr_matrix, np.ndarray]:
+    """The row-normalised (wards ``codes`` x LSOAs ``lsoa``) weights of a ward-IMD construction and
+    the rows that have a piece (``digest``: :func:`~leftbehind.data.sources.digest_of` of ``codes``
+    and ``lsoa``). Memoised, and cached on disk across runs by the sha256 of the lookups and the
+    population it is built from."""
+    from leftbehind.data.sources import cached_arrays, memo
+    from leftbehind.geography.population import BASES
+    from leftbehind.geography.wards import OA_DATASETS
+
+    params = (route, population, measure, digest)
+
+    def make() -> dict:
+        a, has = _construction(ctx, route, population, measure, codes, lsoa)
+        a = a.tocsr()
+        return {"data": a.data, "indices": a.indices, "indptr": a.indptr, "shape": np.array(a.shape), "has": has}
+
+    datasets = ("lookup_lsoa11_wd17", *OA_DATASETS, *([BASES[population][1]] if population in BASES else []))
+    z = memo(
+        ctx, ("construction_matrix", params), lambda: cached_arrays(ctx, "ward_matrix", params, make, datasets=datasets)
+    )
+    a = sparse.csr_matrix((z["data"], z["indices"], z["indptr"]), shape=tuple(int(x) for x in z["shape"]))
+    return a, z["has"]
 
 
-def _ward_pieces(ctx: RunContext, route: str, population: str, measure: str) -> pd.DataFrame:
+def _route_table(ctx: RunContext, route: str) -> dict:
+    """The small-area -> ward rows of a route with integer codes (memoised): best fit, one row per
+    LSOA 2011; OA, one row per Output Area with its Census 2011 residents and its share of its LSOA's."""
+    from leftbehind.data.sources import memo
+
+    def make() -> dict:
+        from leftbehind.geography.wards import _oa_table, lsoa_ward_shares
+
+        t = lsoa_ward_shares("best_fit", ctx=ctx) if route == "best_fit" else _oa_table(ctx)
+        ls_i, ls_u = pd.factorize(t["lsoa11cd"], sort=True)
+        wd_i, wd_u = pd.factorize(t["wd17cd"], sort=True)
+        out = {"lsoa_i": ls_i, "lsoa_u": np.asarray(ls_u), "wd_i": wd_i, "wd_u": np.asarray(wd_u), "n": len(t)}
+        if route != "best_fit":
+            out["residents"] = t["residents"]
+            out["share"] = t["residents"] / t["residents"].groupby(ls_i).transform("sum")
+        return out
+
+    return memo(ctx, ("route_table", route), make)
+
+
+def _construction(ctx: RunContext, route: str, population: str, measure: str, codes: np.ndarray, lsoa: np.ndarray):
+    """Each LSOA's weight in each ward (summed over the route's rows of a ward and an LSOA, in order),
+    as a row-normalised matrix: what grouping the long table by ward and LSOA and placing the sums
+    would give, on integer codes instead of text."""
     from leftbehind.geography.population import lsoa_population
-    from leftbehind.geography.wards import _oa_table, lsoa_ward_shares
 
-    if route == "best_fit":
-        p = lsoa_ward_shares("best_fit", ctx=ctx)[["lsoa11cd", "wd17cd"]]
-        if measure == "mean":
-            p = p.assign(weight=1.0)
-        else:
-            pop = lsoa_population(population, ctx=ctx).set_index("lsoa11cd")["pop_total"]
-            p = p.assign(weight=p["lsoa11cd"].map(pop).to_numpy(dtype="float64"))
+    t = _route_table(ctx, route)
+    if measure == "mean":
+        w = np.ones(t["n"])
+    elif route != "best_fit" and population == "census2011":
+        w = t["residents"].to_numpy(dtype="float64")
     else:
-        oa = _oa_table(ctx)
-        if measure == "mean":
-            w = np.ones(len(oa))
-        elif population == "census2011":
-            w = oa["residents"].to_numpy(dtype="float64")
-        else:
-            pop = lsoa_population(population, ctx=ctx).set_index("lsoa11cd")["pop_total"]
-            share = oa["residents"] / oa.groupby("lsoa11cd")["residents"].transform("sum")
-            w = (share * oa["lsoa11cd"].map(pop)).to_numpy(dtype="float64")
-        p = oa[["lsoa11cd", "wd17cd"]].assign(weight=w)
-    return p.groupby(["wd17cd", "lsoa11cd"], as_index=False, sort=True)["weight"].sum()
+        pop = lsoa_population(population, ctx=ctx).set_index("lsoa11cd")["pop_total"]
+        per_row = pop.reindex(t["lsoa_u"]).to_numpy()[t["lsoa_i"]]  # = mapping each row's LSOA code
+        w = per_row.astype("float64") if route == "best_fit" else (t["share"] * per_row).to_numpy(dtype="float64")
+    ok = (t["wd_i"] >= 0) & (t["lsoa_i"] >= 0)  # rows with a missing code are in no group
+    n_ls = len(t["lsoa_u"])
+    key = t["wd_i"][ok].astype(np.int64) * n_ls + t["lsoa_i"][ok]
+    sums = pd.Series(w[ok]).groupby(key, sort=True).sum()  # groups in (ward, LSOA) code order
+    gk = sums.index.to_numpy()
+    r = pd.Index(codes).get_indexer(t["wd_u"])[gk // n_ls]
+    c = pd.Index(lsoa).get_indexer(t["lsoa_u"])[gk % n_ls]
+    pieces = pd.DataFrame({"r": r, "c": c, "weight": sums.to_numpy()})
+    return _matrix(pieces, None, None, "r", "c", "weight", shape=(len(codes), len(lsoa)))
 
 
-def _matrix(pieces: pd.DataFrame, rows: np.ndarray, cols: np.ndarray, row_col: str, col_col: str, w: str):
-    """Row-normalised sparse (len(rows) x len(cols)) from a long table; rows with no piece stay empty."""
-    r = pd.Index(rows).get_indexer(pieces[row_col])
-    c = pd.Index(cols).get_indexer(pieces[col_col])
+def _matrix(pieces: pd.DataFrame, rows, cols, row_col: str, col_col: str, w: str, shape=None):
+    """Row-normalised sparse (len(rows) x len(cols)) from a long table; rows with no piece stay empty.
+    ``rows``/``cols`` None: the columns already hold positions (-1: none) and ``shape`` is given."""
+    r = pieces[row_col].to_numpy() if rows is None else pd.Index(rows).get_indexer(pieces[row_col])
+    c = pieces[col_col].to_numpy() if cols is None else pd.Index(cols).get_indexer(pieces[col_col])
     keep = (r >= 0) & (c >= 0)
-    m = sparse.csr_matrix((pieces[w].to_numpy()[keep], (r[keep], c[keep])), shape=(len(rows), len(cols)))
+    shape = (len(rows), len(cols)) if shape is None else shape
+    m = sparse.csr_matrix((pieces[w].to_numpy()[keep], (r[keep], c[keep])), shape=shape)
     tot = np.asarray(m.sum(axis=1)).ravel()
     with np.errstate(divide="ignore"):
         inv = np.where(tot > 0, 1.0 / tot, 0.0)
@@ -99,6 +143,8 @@ def _matrix(pieces: pd.DataFrame, rows: np.ndarray, cols: np.ndarray, row_col: s
 
 def ward_inputs(ctx: RunContext, opts, wards: pd.DataFrame, spec) -> EnsembleInputs:
     """Inputs for the 2020 edition's 7,433 wards; ``wards``: the run's ward table."""
+    from leftbehind.data.sources import digest_of
+
     if opts.ward_imd not in ("pop_mean", "mean"):
         raise UsageError(
             f"the ensemble varies mean-score ward IMDs; --ward-imd {opts.ward_imd} is not one",
@@ -120,15 +166,15 @@ def ward_inputs(ctx: RunContext, opts, wards: pd.DataFrame, spec) -> EnsembleInp
         x = score[:, None]
         w0 = np.array([1.0])
         notes.append("IMD 2015 is held as one score (no domains): its domain weights cannot vary here")
+    digest = digest_of(codes, lsoa)
     variants = []
     for name in names:
         route, population, measure = name.split("/")
         population = population if measure == "pop_mean" else "census2011"
-        a, has = _matrix(ward_pieces(ctx, route, population, measure), codes, lsoa, "wd17cd", "lsoa11cd", "weight")
-        base = np.where(has, a @ score, np.nan)
-        if name == nominal:  # the run's own ward-IMD scores: with every source off, the ensemble is the run
-            base = w["imd_score"].to_numpy(dtype="float64")
-        variants.append(Variant(name, base, a.tocsr(), x, ranks, len(lsoa), w0))
+        a, has = construction_matrix(ctx, route, population, measure, codes, lsoa, digest)
+        # the run's own ward-IMD scores for its construction: with every source off, the ensemble is the run
+        base = w["imd_score"].to_numpy(dtype="float64") if name == nominal else np.where(has, a @ score, np.nan)
+        variants.append(Variant(name, base, a, x, ranks, len(lsoa), w0))
     return EnsembleInputs(
         unit="wd17",
         codes=codes,
