@@ -149,10 +149,10 @@ def _imd_inputs(imd: str) -> tuple[str, ...]:
 
 
 def step_indices(st: RunState) -> None:
-    from leftbehind.indices.build import build_spec
+    from leftbehind.indices.build import build_shipped
 
     for name in _main_job_specs():
-        spec, built, fit = build_spec(name, ctx=st.ctx)
+        spec, built, fit = build_shipped(name, ctx=st.ctx)
         st.results.fits.append(IndexBuild(spec, built, fit, st.ctx.resolve(spec.source, record=False)))
     st.put(
         "index_fits",
@@ -173,7 +173,9 @@ def step_indices(st: RunState) -> None:
 
 
 def step_wards(st: RunState) -> None:
-    st.wards, st.shares = build_wards(st.opts, st.research, ctx=st.ctx)
+    from leftbehind.analysis.areas import research_wards
+
+    st.wards, st.shares = research_wards(st.ctx, st.opts)
     st.put("wards", st.wards)
 
 
@@ -458,7 +460,7 @@ def step_certainty(st: RunState) -> None:
     own list and, for the 2020 edition, for the other IMD pairing (the published 2019 list)."""
     from leftbehind.analysis.outcomes import POOLED, mean_specs
     from leftbehind.analysis.robustness import areas_table, gap_table
-    from leftbehind.analysis.robustness.ensemble import run_ensemble
+    from leftbehind.analysis.robustness.ensemble import cached_ensemble
     from leftbehind.analysis.robustness.inputs import lsoa21_inputs, ward_inputs
     from leftbehind.analysis.robustness.spec import load_spec
 
@@ -467,17 +469,19 @@ def step_certainty(st: RunState) -> None:
     names = [p[0] for p in POOLED] + [m[0] for m in mean_specs()]
     num, den = ward_outcome_sums(st.sums, st.wards["ward_code"].sort_values().to_numpy())
     inputs = ward_inputs(st.ctx, opts, st.wards, spec)
-    res = run_ensemble(inputs, spec, reps, opts.seed, outcome_sums=(names, num, den))
+    res = cached_ensemble(inputs, spec, reps, opts.seed, outcome_sums=(names, num, den), ctx=st.ctx)
     st.ensembles[opts.imd] = res
     st.put("certainty", areas_table(res))
     st.put("outcome_robustness", gap_table(res, st.outcome, st.pooled_keys))
     other = "2015" if opts.imd == "2019" else "2019"
     o2 = opts.model_copy(update={"imd": other})
-    w2, _ = build_wards(o2, st.research, ctx=st.ctx)
+    from leftbehind.analysis.areas import research_wards
+
+    w2, _ = research_wards(st.ctx, o2)
     st.other_wards[other] = w2
-    st.ensembles[other] = run_ensemble(ward_inputs(st.ctx, o2, w2, spec), spec, reps, opts.seed)
+    st.ensembles[other] = cached_ensemble(ward_inputs(st.ctx, o2, w2, spec), spec, reps, opts.seed, ctx=st.ctx)
     if st.current is not None:
-        res21 = run_ensemble(lsoa21_inputs(st.ctx, opts, st.current_table, spec), spec, reps, opts.seed)
+        res21 = cached_ensemble(lsoa21_inputs(st.ctx, opts, st.current_table, spec), spec, reps, opts.seed, ctx=st.ctx)
         st.ensembles["lsoa21"] = res21
         st.put("certainty_lsoa21", areas_table(res21))
 
@@ -522,9 +526,9 @@ def _persistence(ctx: RunContext) -> dict[tuple[str, str], tuple[float, int]]:
 
 
 def step_current_groups(st: RunState) -> None:
-    from leftbehind.analysis.current import area_table
+    from leftbehind.analysis.areas import classified_areas
 
-    cur = area_table(st.current, st.opts.threshold, ctx=st.ctx)
+    cur = classified_areas(st.ctx, st.current.id, st.current.unit.id, st.opts)
     st.current_table = cur
     st.put("lsoa21", cur[[*_current_columns(st.current), "population"]])
     st.put("current_region", breakdown(cur, "region_code", "region_name", unit=st.current.unit.noun))
@@ -583,13 +587,14 @@ def step_current_transitions(st: RunState) -> None:
 
 def step_current_units(st: RunState) -> None:
     """The current edition at every unit the edition declares beyond its base (wards 2024, MSOA 2021)."""
+    from leftbehind.analysis.areas import classified_areas
     from leftbehind.analysis.results import UnitSummary
-    from leftbehind.analysis.units import unit_mapping, unit_table, wards_2020_in_units
+    from leftbehind.analysis.units import unit_mapping, wards_2020_in_units
 
     for name, entry in st.current.units.items():
         if entry.rule == "base":
             continue
-        t = unit_table(st.current, name, st.current_table, st.opts.threshold, ctx=st.ctx)
+        t = classified_areas(st.ctx, st.current.id, name, st.opts)
         st.put(entry.table, t)
         hit, pub = wards_2020_in_units(t, unit_mapping(entry, st.current_table, st.ctx), st.wards, st.ctx)
         lb = t["group"] == "left_behind"

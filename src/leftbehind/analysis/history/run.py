@@ -84,28 +84,26 @@ def _cluster_table(h: pd.DataFrame, name: str, keys, ids, names, med, pop: np.nd
     return pd.DataFrame(rows)
 
 
-def _groups_lsoa11(h: pd.DataFrame, ctx: RunContext) -> dict[str, pd.Series]:
+def _groups_lsoa11(h: pd.DataFrame, ctx: RunContext, opts=None) -> dict[str, pd.Series]:
     """The CNI x IMD group of each LSOA 2011, by classification.
 
-    * ``2020``: the 2020 rule with the run's default options (CNI 2019 x ward IMD 2019, wards
-      2017), each LSOA 2011 in its best-fit ward; ``2020 published``: left_behind if its ward is
-      on the published list, else rest.
-    * ``2025``: CNI 2023 x IMD 2025 on LSOA 2021 (10%), each LSOA 2011 taking the group of its
-      most populous LSOA 2021 part (one part for 31,810 of 32,844)."""
-    from leftbehind.analysis.current import area_table
-    from leftbehind.analysis.pipeline import build_wards
-    from leftbehind.editions import edition
+    * ``2020``: the 2020 rule with the run's options ``opts`` (default: the run's defaults; CNI 2019
+      x ward IMD 2019, wards 2017), each LSOA 2011 in its best-fit ward; ``2020 published``:
+      left_behind if its ward is on the published list, else rest.
+    * ``2025``: CNI 2023 x IMD 2025 on LSOA 2021 (at the run's threshold), each LSOA 2011 taking the
+      group of its most populous LSOA 2021 part (one part for 31,810 of 32,844)."""
+    from leftbehind.analysis.areas import classified_areas, research_wards
+    from leftbehind.editions import FILES, edition
     from leftbehind.geography.lookups import lsoa11_to_lsoa21, lsoa11_to_ward
-    from leftbehind.options import make_run_options
 
-    opts = make_run_options(skip_indices=True, ensemble=0)
-    wards, _ = build_wards(opts, edition("2020"), ctx=ctx)
+    wards, _ = research_wards(ctx, opts)
     lk = lsoa11_to_ward("wd17", ctx=ctx)[["lsoa11cd", "wd17cd"]]
     w = lk.merge(wards[["ward_code", "group", "left_behind_published_2020"]], left_on="wd17cd", right_on="ward_code")
     w = w.set_index("lsoa11cd").reindex(h["lsoa11_code"])
     g2020 = w["group"].fillna("no_cni_ward")
     pub = np.where(w["left_behind_published_2020"].fillna(False).astype(bool), "left_behind", "rest")
-    cur = area_table(edition("2025"), 0.10, ctx=ctx)[["lsoa21_code", "group", "population"]]
+    current = next(e for e in FILES if edition(e).builds_on is not None)
+    cur = classified_areas(ctx, current, None, opts)[["lsoa21_code", "group", "population"]]
     c = lsoa11_to_lsoa21(ctx)[["lsoa11cd", "lsoa21cd"]].merge(cur, left_on="lsoa21cd", right_on="lsoa21_code")
     c = c.sort_values(["lsoa11cd", "population", "lsoa21cd"], ascending=[True, False, True]).drop_duplicates("lsoa11cd")
     g2025 = c.set_index("lsoa11cd")["group"].reindex(h["lsoa11_code"]).fillna("no_lsoa21")
@@ -135,7 +133,7 @@ def crosstab(h: pd.DataFrame, column: str, groups: dict[str, pd.Series], pop: np
 
 
 def history(
-    ctx: RunContext, *, ks=KS, seed: int = 2024, progress: Callable[[str], None] | None = None
+    ctx: RunContext, *, ks=KS, seed: int = 2024, progress: Callable[[str], None] | None = None, opts=None
 ) -> HistoryResult:
     from leftbehind.analysis.history.build import (
         history_spec,
@@ -181,7 +179,7 @@ def history(
             "seconds": round(secs, 2),
         }
     say("ward trajectories and the CNI x IMD cross-tabulation")
-    groups = _groups_lsoa11(h, ctx)
+    groups = _groups_lsoa11(h, ctx, opts)
     ct = pd.concat(
         [crosstab(h, f"typology_{name}", groups, pop).assign(sequence=name) for name in spec.sequences],
         ignore_index=True,

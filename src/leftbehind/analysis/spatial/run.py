@@ -36,32 +36,13 @@ class SpatialResult:
     map_png: bytes = b""
 
 
-def unit_areas(ctx: RunContext, edition: str, unit: str, lookup: str = "oa") -> pd.DataFrame:
-    """``area_code, area_name, lad_name, region_name, population, group, cni_score, imd_score``."""
-    from leftbehind.editions import edition as get_edition
+def unit_areas(ctx: RunContext, edition: str, unit: str, opts=None) -> pd.DataFrame:
+    """``area_code, area_name, lad_name, region_name, population, group, cni_score, imd_score`` of the
+    classified areas of (edition, unit, run options) (:func:`leftbehind.analysis.areas.areas_frame`)."""
+    from leftbehind.analysis.areas import areas_frame
 
     cols = ["area_code", "area_name", "lad_name", "region_name", "population", "group", "cni_score", "imd_score"]
-    if edition == "2020":
-        from leftbehind.analysis.pipeline import build_wards
-        from leftbehind.options import make_run_options
-
-        opts = make_run_options(lookup=lookup, skip_indices=True, ensemble=0)
-        w, _ = build_wards(opts, get_edition("2020"), ctx=ctx)
-        t = w.rename(columns={"ward_code": "area_code", "ward_name": "area_name"})
-        return t[cols].sort_values("area_code").reset_index(drop=True)
-    from leftbehind.analysis.current import area_table
-
-    ed = get_edition("2025")
-    lsoa = area_table(ed, 0.10, ctx=ctx)
-    if unit == "lsoa21":
-        names = ctx.load("lookup_lsoa11_lsoa21")[["lsoa21cd", "lsoa21nm"]].drop_duplicates("lsoa21cd")
-        t = lsoa.merge(names, left_on="lsoa21_code", right_on="lsoa21cd", how="left")
-        t = t.rename(columns={"lsoa21_code": "area_code", "lsoa21nm": "area_name"})
-        return t[cols].sort_values("area_code").reset_index(drop=True)
-    from leftbehind.analysis.units import unit_table
-
-    t = unit_table(ed, unit, lsoa, 0.10, ctx=ctx)
-    return t[cols].sort_values("area_code").reset_index(drop=True)
+    return areas_frame(ctx, edition, unit, opts)[cols]
 
 
 def _plain(stat, unit_title: str, what: str) -> str:
@@ -88,7 +69,10 @@ def spatial(
     lookup: str = "oa",
     progress: Callable[[str], None] | None = None,
     draw_map: bool = True,
+    opts=None,
 ) -> SpatialResult:
+    """Spatial statistics of the classified areas of (edition, unit, run options ``opts``; default: the
+    run's defaults with ``lookup``)."""
     from leftbehind.analysis.spatial import stats
     from leftbehind.analysis.spatial.weights import unit_contiguity
 
@@ -97,9 +81,14 @@ def spatial(
             progress(what)
 
     t0 = time.perf_counter()
+    if opts is None:
+        from leftbehind.options import make_run_options
+
+        opts = make_run_options(lookup=lookup, skip_indices=True, ensemble=0)
+    lookup = opts.lookup
     title = UNIT_TITLES[unit]
     say(f"areas and groups ({title})")
-    areas = unit_areas(ctx, edition, unit, lookup)
+    areas = unit_areas(ctx, edition, unit, opts)
     say(f"contiguity weights ({title})")
     con = unit_contiguity(ctx, unit, areas["area_code"].to_numpy(), lookup=lookup)
     W = con.W
@@ -231,6 +220,7 @@ def spatial(
         "seed": seed,
         "surrounded_share": surrounded_share,
         "lookup": lookup if edition == "2020" else None,
+        "threshold": opts.threshold,
         "clusters": {"multi_area": len(clusters), "single_areas": singles},
         "statements": statements,
         "notes": notes,

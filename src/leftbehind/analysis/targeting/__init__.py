@@ -157,33 +157,19 @@ def unit_table(rule: Rule, ctx: RunContext, threshold: float = 0.10) -> pd.DataF
 
 
 def _unit_table(rule: Rule, ctx: RunContext, threshold: float) -> pd.DataFrame:
-    from leftbehind.analysis.current import area_table
-    from leftbehind.analysis.units import unit_table as build_unit
-    from leftbehind.editions import edition
+    """The rule's unit from the one builder of classified areas (:mod:`leftbehind.analysis.areas`)."""
+    from leftbehind.analysis.areas import areas_frame, research_wards
+    from leftbehind.editions import FILES, edition
+    from leftbehind.options import make_run_options
 
-    if rule.unit == "wd17":
-        from leftbehind.analysis.pipeline import build_wards
-        from leftbehind.options import make_run_options
-
-        w, _ = build_wards(make_run_options(threshold=threshold), edition("2020"), ctx=ctx)
+    opts = make_run_options(threshold=threshold, skip_indices=True, ensemble=0)
+    research = next(e for e in FILES if edition(e).builds_on is None)
+    if rule.unit == edition(research).unit.id:
+        w, _ = research_wards(ctx, opts)
         return w.rename(columns={"ward_code": "area_code", "ward_name": "area_name"})
-    from leftbehind.analysis.units import imd2019_lsoa21
-
-    ed = edition("2025")
-    frame = imd2019_lsoa21(ctx) if rule.imd == "imd2019" else None
-    if frame is not None:
-        ed = ed.model_copy(update={"imd": ed.imd.model_copy(update={"edition": "IMD 2019 (on LSOA 2021)"})})
-    lsoa = area_table(ed, threshold, ctx=ctx, imd_frame=frame)
-    if rule.unit == "lsoa21":
-        return lsoa.rename(columns={"lsoa21_code": "area_code"}).assign(
-            area_name=ctx.load(ed.cni.dataset).set_index("lsoa21cd").loc[lsoa["lsoa21_code"], "lsoa21nm"].to_numpy()
-        )
-    if rule.unit == "custom":
-        from leftbehind.editions import UnitEntry
-
-        entry = UnitEntry(title="custom areas", table="custom", rule="areas", names=rule.areas)
-        ed = ed.model_copy(update={"units": {**ed.units, "custom": entry}})
-    return build_unit(ed, rule.unit, lsoa, threshold, ctx=ctx, imd_frame=frame)
+    current = next(e for e in FILES if edition(e).builds_on is not None)
+    imd = "imd2019" if rule.imd == "imd2019" else None
+    return areas_frame(ctx, current, rule.unit, opts, imd=imd, custom_areas=rule.areas)
 
 
 # ---------------------------------------------------------------- selection
@@ -224,7 +210,12 @@ def excluded_codes(rule: Rule, t: pd.DataFrame, ctx: RunContext) -> dict[str, st
 
 
 def select(rule: Rule, t: pd.DataFrame, ctx: RunContext | None = None, count: int | None = None) -> pd.DataFrame:
-    """One row per candidate: ``SELECTION_COLUMNS`` (selected, amount_gbp, reason)."""
+    """One row per candidate: ``SELECTION_COLUMNS`` (selected, amount_gbp, reason).
+
+    The table's ``attrs`` carry what :func:`summary` reports beyond the columns: ``requested`` (the
+    count asked for), ``notes`` (e.g. that fewer areas than requested could be selected, and why) and,
+    for MSOAs, ``area_name_hcl`` (area code -> House of Commons Library name)."""
+    asked = f"--count {count:,}" if count else f"count {rule.count:,} (rule {rule.name})" if rule.count else ""
     count = count or rule.count
     t = t.reset_index(drop=True)
     s = scores(rule, t)
@@ -249,6 +240,14 @@ def select(rule: Rule, t: pd.DataFrame, ctx: RunContext | None = None, count: in
     if rule.index.method == "both_top":
         n = len(t)
         k = int(np.floor(rule.index.top * n + 1e-9))
+        if n and k < 1:
+            from leftbehind.options import smallest_threshold
+
+            raise SpecError(
+                f"rule {rule.name}: index.top {rule.index.top:g} selects no area: floor({rule.index.top:g} x {n:,}) "
+                f"is 0 for the {n:,} {rule.unit} candidates",
+                hint=f"set index.top to {smallest_threshold(n):g} or more (the smallest that selects one area)",
+            )
         top = (t["imd_rank"].to_numpy(dtype="float64") <= k) & (t["cni_rank"].to_numpy(dtype="float64") <= k)
         reason[eligible & ~top] = f"not in the top {rule.index.top:.0%} of both indices (rank <= {k})"
         eligible &= top
@@ -282,6 +281,9 @@ def select(rule: Rule, t: pd.DataFrame, ctx: RunContext | None = None, count: in
         reason[i] = f"not reached: next in line after the {len(chosen)} selected"
     for i in chosen:
         reason[i] = f"selected: {_ordinal(position[i])} in line"
+    notes = []
+    if count is not None and len(chosen) < count:
+        notes.append(_short_note(rule, t, reason, asked, count, len(chosen)))
     out = pd.DataFrame(
         {
             "area_code": t["area_code"],
@@ -297,7 +299,43 @@ def select(rule: Rule, t: pd.DataFrame, ctx: RunContext | None = None, count: in
             "reason": reason,
         }
     )
-    return out[SELECTION_COLUMNS].sort_values(["rank"]).reset_index(drop=True)
+    out = out[SELECTION_COLUMNS].sort_values(["rank"]).reset_index(drop=True)
+    out.attrs = {"requested": count, "notes": notes}
+    if "area_name_hcl" in t.columns:
+        hcl = t["area_name_hcl"]
+        ok = hcl.notna().to_numpy() & (hcl.astype(str).str.strip() != "").to_numpy()
+        out.attrs["area_name_hcl"] = dict(zip(t.loc[ok, "area_code"], hcl[ok].astype(str), strict=True))
+    return out
+
+
+#: How each reason for leaving a candidate out is counted in the note on a short selection.
+_LEFT_OUT = (
+    ("outside the ", "outside the population band"),
+    ("excluded: ", "excluded"),
+    ("not in the top ", "not in the top {top:.0%} of both indices"),
+    ("capped: ", "over a local authority or region cap"),
+)
+
+
+def _short_note(rule: Rule, t: pd.DataFrame, reason: np.ndarray, asked: str, count: int, got: int) -> str:
+    """Why only ``got`` of the ``count`` areas requested could be selected: what the rule's filters and
+    caps leave of the candidates."""
+    r = pd.Series(reason, dtype=object).astype(str)
+    parts = []
+    for prefix, words in _LEFT_OUT:
+        n = int(r.str.startswith(prefix).sum())
+        if n:
+            parts.append(f"{n:,} {words.format(top=rule.index.top)}")
+    pool = f"the {len(t):,} {rule.unit} candidates"
+    why = (
+        f"{pool} leave {got:,} after the rule's filters and caps ({'; '.join(parts)})"
+        if parts
+        else f"there are only {pool}"
+    )
+    return (
+        f"{asked}: only {got:,} of the {count:,} areas requested could be selected: {why}; "
+        f"ask for at most {got:,}, or widen the rule (population band, exclusions, caps, index.top)"
+    )
 
 
 def _ordinal(n: int) -> str:
@@ -385,13 +423,35 @@ def summary(rule: Rule, sel: pd.DataFrame, margin: int = 5) -> dict:
         "unit": rule.unit,
         "imd": rule.imd,
         "candidates": len(sel),
+        "requested": sel.attrs.get("requested"),
         "areas": len(s),
         "residents": round(res),
         "amount_gbp": round(total, 2),
         "gbp_per_resident": round(total / res, 2) if res else None,
-        "just_in": inside[["area_code", "area_name", "lad_name", "rank"]].to_dict("records"),
-        "just_out": outside[["area_code", "area_name", "lad_name", "rank"]].to_dict("records"),
+        "just_in": _line_entries(rule, inside, sel.attrs.get("area_name_hcl")),
+        "just_out": _line_entries(rule, outside, sel.attrs.get("area_name_hcl")),
+        "notes": list(sel.attrs.get("notes", [])),
     }
+
+
+def _line_entries(rule: Rule, rows: pd.DataFrame, hcl: dict | None) -> list[dict]:
+    """The areas either side of the line. For MSOAs ``area_name`` is the House of Commons Library
+    name (the names programmes such as Pride in Place use; the ONS name when it has none), and
+    ``area_name_ons`` the ONS name."""
+    out = rows[["area_code", "area_name", "lad_name", "rank"]].to_dict("records")
+    if rule.unit != "msoa21":
+        return out
+    names = hcl or {}
+    return [
+        {
+            "area_code": r["area_code"],
+            "area_name": names.get(r["area_code"], r["area_name"]),
+            "area_name_ons": r["area_name"],
+            "lad_name": r["lad_name"],
+            "rank": r["rank"],
+        }
+        for r in out
+    ]
 
 
 def compare(a: pd.DataFrame, b: pd.DataFrame) -> tuple[dict, pd.DataFrame]:
