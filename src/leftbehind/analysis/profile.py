@@ -1,21 +1,37 @@
 """Profiles of custom areas: a council's own neighbourhoods, as polygons or as lists of LSOAs 2021.
 
-* **Areas**: a GeoJSON of polygons, each with a name (the ``name`` property, else the first text
-  property), or a CSV of ``area_id, lsoa21_code``.
-* **Polygons to LSOAs** (the stated rule): an LSOA 2021 belongs to the area whose polygon contains
-  its population-weighted centroid (the ONS centroid of its LSOA 2011 where the LSOA is unchanged,
-  the mean of its parents' where merged; the polygon's representative point for the split ones).
-  LSOAs that the area's boundary splits (between 5% and 95% of the LSOA's area inside) are
-  counted: their residents, as a share of the area's, are how much of the profile the rule leaves
-  uncertain.
+* **Areas**: a GeoJSON of polygons, each with a non-empty name (the ``name`` property, else the
+  first text property), or a CSV of ``area_id, lsoa21_code``.
+* **Polygons to LSOAs** (the stated rule, on the ONS LSOA 2021 polygons in British National Grid):
+
+  1. *by area share*: an LSOA 2021 with at least 95% of its area inside a polygon belongs to it,
+     wherever its point lies;
+  2. *by point*, for the rest: an LSOA belongs to the polygon that contains its point, its
+     population-weighted centroid (the ONS centroid of its LSOA 2011 where the LSOA is unchanged,
+     the mean of its parents' where merged; the LSOA polygon's representative point for the split
+     ones and wherever the centroid falls outside the generalised LSOA polygon). Where polygons
+     overlap, an LSOA that rule 1 gave to one polygon also belongs to another that holds its
+     point and more than 5% of its area;
+  3. *official MSOAs*: a polygon that coincides with one or several whole MSOA 2021 polygons of
+     the ONS file (each at least 95% inside it, their union within 1% of its area, and closer to
+     it than the LSOAs of rules 1-2) takes exactly their LSOAs (the ONS LSOA-to-MSOA 2021 names).
+     The LSOA and MSOA files are generalised separately, up to 100 m or more apart in towns, so
+     no area rule on the LSOA polygons can reproduce an MSOA polygon exactly.
+
+  An LSOA at least 95% inside several overlapping polygons belongs to each. Only the LSOAs a
+  boundary truly splits (between 5% and 95% of the LSOA's area inside) are uncertain: their
+  residents, as a share of the area's, are how much of the profile the rule leaves uncertain. A
+  polygon drawn along LSOA 2021 boundaries gets exactly those LSOAs, 0% uncertain.
 * **The profile** (Census 2021 population weights): residents; CNI 2023 (population-weighted
   domain scores and overall score) and IMD 2025 (average score, extent, share of LSOAs in
   decile 1) with national percentiles (the share of England's LSOAs with a lower value); the share
   of residents in left-behind LSOAs (CNI 2023 x IMD 2025); and the IoD2025 outcome indicators
   beside England, the area's region and a comparator (its local authority, unless one is named).
+* **Pages**: one HTML page per area, named by :func:`page_names` (unique, filesystem-safe).
 
-Bad input is one clear error: no CRS, an invalid or non-polygon geometry, duplicate ids, a
-polygon outside England or covering no LSOA's point, codes that are not LSOA 2021 codes.
+Bad input is one clear error: no CRS, a null or empty name, an invalid or non-polygon geometry,
+duplicate names, polygons outside England or getting no LSOA (all of them in one error), codes that
+are not LSOA 2021 codes.
 """
 
 from __future__ import annotations
@@ -33,7 +49,8 @@ if TYPE_CHECKING:
     from leftbehind.context import RunContext
 
 BNG = "EPSG:27700"
-SPLIT = (0.05, 0.95)  # generalised boundaries of different files disagree by a few percent at their edges
+SPLIT = (0.05, 0.95)  # an LSOA with 5-95% of its area inside a polygon is split by it (uncertain)
+MSOA_MATCH = 0.01  # a polygon within 1% of its area of whole MSOA 2021 polygons is those MSOAs
 CNI_DOMAINS = ("civic_assets", "connectedness", "engaged_community")
 
 
@@ -101,11 +118,21 @@ def _from_polygons(path: Path, ctx: RunContext) -> pd.DataFrame:
         )
     if len(g) == 0:
         raise DataError(f"areas file {path} holds no features", hint="add at least one polygon")
-    text = [c for c in g.columns if c != "geometry" and g[c].dtype == object]
+    text = [c for c in g.columns if c != "geometry" and (g[c].dtype == object or pd.api.types.is_string_dtype(g[c]))]
     idcol = "name" if "name" in g.columns else (text[0] if text else None)
     if idcol is None:
         raise DataError(f"areas file {path}: the features have no name property", hint="give each polygon a 'name'")
-    ids = g[idcol].astype(str)
+    raw = g[idcol]
+    ids = raw.astype(str).str.strip()
+    missing = (raw.isna() | (ids == "")).to_numpy()
+    if missing.any():
+        nums = [int(i) + 1 for i in np.flatnonzero(missing)]
+        which = ", ".join(map(str, nums[:10])) + (f" and {len(nums) - 10:,} more" if len(nums) > 10 else "")
+        raise DataError(
+            f"areas file {path}: feature{'s' if len(nums) > 1 else ''} {which} (counting from 1, in file order) "
+            f"{'have' if len(nums) > 1 else 'has'} no name (the {idcol!r} property is null or empty)",
+            hint=f"give every polygon a non-empty {idcol!r} (in QGIS: open the attribute table and fill it in)",
+        )
     if ids.duplicated().any():
         raise DataError(
             f"areas file {path}: the name {ids[ids.duplicated()].iloc[0]!r} is used twice",
@@ -124,60 +151,151 @@ def _from_polygons(path: Path, ctx: RunContext) -> pd.DataFrame:
             hint="repair it (e.g. QGIS 'Fix geometries' or shapely.make_valid)",
         )
     areas = gpd.GeoDataFrame({"area_id": ids.to_numpy()}, geometry=geom, crs=g.crs).to_crs(BNG)
+    return assign_lsoas(areas, ctx, where=f"areas file {path}")
+
+
+def _pairs(units, areas):
+    """Every (unit, polygon) pair that intersects: positions ``i`` (unit) and ``j`` (polygon), the
+    intersection's area and its share of the unit's area. Vectorised (STRtree, then GEOS)."""
+    import shapely
+
+    ug, ag = units.geometry.values, areas.geometry.values
+    j, i = shapely.STRtree(ug).query(ag, predicate="intersects")
+    inter = shapely.area(shapely.intersection(ug[i], ag[j]))
+    return i, j, inter, inter / shapely.area(ug[i])
+
+
+def _mismatch(j, unit_area, inter, area_a):
+    """Per polygon: the area of its symmetric difference with the union of its units (which do
+    not overlap), as a share of its own area."""
+    n = len(area_a)
+    u = np.bincount(j, weights=unit_area, minlength=n)
+    both = np.bincount(j, weights=inter, minlength=n)
+    return (area_a + u - 2.0 * both) / area_a
+
+
+def assign_lsoas(areas, ctx: RunContext, where: str = "areas") -> pd.DataFrame:
+    """``area_id, lsoa21cd, uncertain`` for polygons ``areas`` (a GeoDataFrame of ``area_id`` and
+    geometry in British National Grid): the module's rule (area share, then point; whole official
+    MSOAs 2021 where the polygon is one or several of them). One error for all the polygons that
+    get no LSOA."""
+    import shapely
+
+    areas = areas.reset_index(drop=True)
     lsoa = lsoa_polygons(ctx)
-    near = gpd.sjoin(lsoa[["lsoa21cd", "geometry"]], areas, predicate="intersects", how="inner")
-    pairs = near[["lsoa21cd", "area_id"]].reset_index(drop=True)
-    lg = lsoa.set_index("lsoa21cd").geometry.reindex(pairs["lsoa21cd"]).values
-    ag = areas.set_index("area_id").geometry.reindex(pairs["area_id"]).values
-    inter = shapely.area(shapely.intersection(lg, ag))  # vectorised over the candidate pairs only
-    over = pairs.assign(share=inter / shapely.area(lg))
-    pts = gpd.GeoDataFrame({"lsoa21cd": lsoa["lsoa21cd"]}, geometry=lsoa_points(ctx, lsoa), crs=BNG)
-    inside = gpd.sjoin(pts, areas, predicate="within", how="inner")[["lsoa21cd", "area_id"]]
-    touched = set(over.loc[over["share"] > 0, "area_id"])
-    for a in areas["area_id"]:
-        if a not in touched:
-            raise DataError(
-                f"areas file {path}: polygon {a!r} covers no English LSOA 2021 (outside England?)",
-                hint="check its coordinates and CRS",
-            )
-    empty = sorted(set(areas["area_id"]) - set(inside["area_id"]))
-    if empty:
+    pts = ctx.memo("lsoa21_points", lambda: lsoa_points(ctx, lsoa))
+    ag = areas.geometry.values
+    area_a = shapely.area(ag)
+    i, j, inter, share = _pairs(lsoa, areas)
+    by_share = share >= SPLIT[1]
+    settled = np.zeros(len(lsoa), dtype=bool)
+    settled[i[by_share]] = True
+    # by point: the rest, and, where polygons overlap, an LSOA 95% inside one is still split by another
+    take = by_share | ((~settled[i] | (share > SPLIT[0])) & shapely.within(pts[i], ag[j]))
+    split = (share > SPLIT[0]) & (share < SPLIT[1])
+    mis_l = _mismatch(j[take], shapely.area(lsoa.geometry.values[i[take]]), inter[take], area_a)
+
+    msoa, members = msoa_polygons(ctx)
+    mi, mj, minter, mshare = _pairs(msoa, areas)
+    whole = mshare >= SPLIT[1]
+    mis_m = _mismatch(mj[whole], shapely.area(msoa.geometry.values[mi[whole]]), minter[whole], area_a)
+    official = (mis_m <= MSOA_MATCH) & (mis_m < mis_l)  # the polygon is whole MSOAs: take their LSOAs
+
+    keep = take & ~official[j]
+    by_lsoa = pd.DataFrame({"j": j[keep], "row": i[keep], "uncertain": split[keep]})
+    sel = whole & official[mj]
+    by_msoa = pd.DataFrame({"j": mj[sel], "m": mi[sel]}).merge(members, on="m")[["j", "row"]]
+    out = pd.concat([by_lsoa, by_msoa.assign(uncertain=False)], ignore_index=True)
+    out = out.drop_duplicates(["j", "row"])
+
+    got = np.zeros(len(areas), dtype=bool)
+    got[out["j"].to_numpy()] = True
+    if not got.all():
+        touched = np.zeros(len(areas), dtype=bool)
+        touched[j[inter > 0]] = True
+        none = np.flatnonzero(~got)
+        names = areas["area_id"].to_numpy()[none]
+        outside = int((~touched[none]).sum())
+        listed = ", ".join(repr(str(n)) for n in names[:5])
+        listed += f" and {len(names) - 5:,} more" if len(names) > 5 else ""
+        why = []
+        if outside:
+            why.append(f"{outside:,} cover{'s' if outside == 1 else ''} no English LSOA 2021 (outside England?)")
+        if outside < len(none):
+            k = len(none) - outside
+            why.append(f"{k:,} hold{'s' if k == 1 else ''} no LSOA 95% inside nor any LSOA's point (empty overlap)")
         raise DataError(
-            f"areas file {path}: polygon {empty[0]!r} contains no LSOA 2021's centroid (empty overlap)",
-            hint="draw it larger, or list its LSOAs in a CSV of area_id, lsoa21_code",
+            f"{where}: {len(none):,} of {len(areas):,} polygon{'s' if len(areas) > 1 else ''} "
+            f"get{'s' if len(none) == 1 else ''} no LSOA 2021 "
+            f"({listed}): {'; '.join(why)}",
+            hint="check their coordinates and CRS; draw small ones larger, or list their LSOAs in a CSV of "
+            "area_id, lsoa21_code",
         )
-    split = over[(over["share"] > SPLIT[0]) & (over["share"] < SPLIT[1])][["lsoa21cd", "area_id"]]
-    key = set(zip(split["lsoa21cd"], split["area_id"], strict=True))
-    inside["uncertain"] = [(c, a) in key for c, a in zip(inside["lsoa21cd"], inside["area_id"], strict=True)]
-    return inside.sort_values(["area_id", "lsoa21cd"]).reset_index(drop=True)
+    res = pd.DataFrame(
+        {
+            "area_id": areas["area_id"].to_numpy()[out["j"].to_numpy()],
+            "lsoa21cd": lsoa["lsoa21cd"].to_numpy()[out["row"].to_numpy()],
+            "uncertain": out["uncertain"].to_numpy(dtype=bool),
+        }
+    )
+    return res.sort_values(["area_id", "lsoa21cd"]).reset_index(drop=True)
 
 
 def lsoa_points(ctx: RunContext, lsoa):
     """Each LSOA 2021's point: the ONS population-weighted centroid of its LSOA 2011 (unchanged
-    LSOAs; the mean of the parents' for merged ones), else the polygon's representative point."""
+    LSOAs; the mean of the parents' for merged ones), else, and wherever that point is not inside
+    the LSOA's own polygon (900 of them: the polygons are generalised), the polygon's
+    representative point."""
     import geopandas as gpd
+    import shapely
 
     xy = ctx.load("drkane_lsoa_latlong").rename(columns={"lsoacd": "lsoa11cd"})
     lk = ctx.load("lookup_lsoa11_lsoa21")[["lsoa11cd", "lsoa21cd", "change_code"]]
     known = lk[lk["change_code"].isin(["U", "M"])].merge(xy, on="lsoa11cd")
     c = known.groupby("lsoa21cd")[["latitude", "longitude"]].mean()
     c = c.reindex(lsoa["lsoa21cd"])
-    pw = gpd.GeoSeries(gpd.points_from_xy(c["longitude"], c["latitude"]), crs=4326).to_crs(BNG)
-    rep = lsoa.geometry.representative_point().reset_index(drop=True)
-    return np.where(c["latitude"].notna().to_numpy(), pw.values, rep.values)
+    pw = gpd.GeoSeries(gpd.points_from_xy(c["longitude"], c["latitude"]), crs=4326).to_crs(BNG).values
+    poly = lsoa.geometry.values
+    ok = c["latitude"].notna().to_numpy() & shapely.within(pw, poly)
+    return np.where(ok, pw, shapely.point_on_surface(poly))
 
 
 def lsoa_polygons(ctx: RunContext):
-    """The LSOA 2021 polygons (British National Grid), read once per context."""
+    """The LSOA 2021 polygons (British National Grid; ``lsoa21cd, lsoa21nm, geometry``), read once
+    per context."""
 
     def make():
         import geopandas as gpd
 
         res = ctx.resolve("boundaries_lsoa21")
         g = gpd.read_file(f"/vsigzip/{res.path}", engine="pyogrio")
-        return g.rename(columns={"lsoa21_code": "lsoa21cd"})[["lsoa21cd", "geometry"]].to_crs(BNG)
+        g = g.rename(columns={"lsoa21_code": "lsoa21cd", "lsoa21_name": "lsoa21nm"})
+        return g[["lsoa21cd", "lsoa21nm", "geometry"]].to_crs(BNG)
 
     return ctx.memo("lsoa21_polygons", make)
+
+
+def msoa_polygons(ctx: RunContext):
+    """The MSOA 2021 polygons (British National Grid; ``msoa21cd, msoa21nm, geometry``) and their
+    LSOAs 2021 (``m, row``: positions in it and in :func:`lsoa_polygons`), read once per context.
+    An LSOA 2021's MSOA 2021 is the one whose ONS name is the LSOA's less its final letter
+    (``Hartlepool 009A`` -> ``Hartlepool 009``), true of every English LSOA 2021."""
+
+    def make():
+        import geopandas as gpd
+
+        res = ctx.resolve("boundaries_msoa21")
+        g = gpd.read_file(f"/vsigzip/{res.path}", engine="pyogrio")
+        g = g.rename(columns={"msoa21_code": "msoa21cd", "msoa21_name": "msoa21nm"})
+        g = g[["msoa21cd", "msoa21nm", "geometry"]].to_crs(BNG).reset_index(drop=True)
+        lsoa = lsoa_polygons(ctx)
+        m = pd.Series(np.arange(len(g)), index=g["msoa21nm"].to_numpy())
+        of = m.reindex(lsoa["lsoa21nm"].str.slice(0, -1).to_numpy()).to_numpy()
+        ok = ~np.isnan(of)
+        members = pd.DataFrame({"m": of[ok].astype("int64"), "row": np.flatnonzero(ok)})
+        return g, members
+
+    return ctx.memo("msoa21_polygons", make)
 
 
 def _pct(values: np.ndarray, x: float) -> float:
@@ -276,8 +394,43 @@ def profiles(areas: pd.DataFrame, lsoa: pd.DataFrame, ctx: RunContext, comparato
     return pd.DataFrame(rows)
 
 
+_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+
+
 def slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", str(name).lower()).strip("-") or "area"
+    """A filesystem-safe stem for a name: lower-case ASCII letters, digits and hyphens, at most 80
+    characters, never empty nor a Windows device name. Two names can share one: see :func:`page_names`."""
+    s = re.sub(r"[^a-z0-9]+", "-", str(name).lower()).strip("-")[:80].strip("-") or "area"
+    return f"{s}-area" if s in _RESERVED else s
+
+
+def page_names(names: list[str]) -> list[str]:
+    """Unique, filesystem-safe page stems for ``names``, in their order: each name's :func:`slug`, the
+    first name with a slug keeping it and the later ones taking -2, -3, ... (skipping any stem
+    another name has), so ``["Ward A", "ward a", "WARD-A"]`` -> ``["ward-a", "ward-a-2", "ward-a-3"]``."""
+    base = [slug(n) for n in names]
+    used = set(base)
+    seen: set[str] = set()
+    out = []
+    for s in base:
+        stem = s
+        if s in seen:
+            k = 2
+            while f"{s}-{k}" in used:
+                k += 1
+            stem = f"{s}-{k}"
+            used.add(stem)
+        seen.add(s)
+        out.append(stem)
+    return out
+
+
+def profile_pages(t: pd.DataFrame, indicators: list[tuple[str, str, str]]) -> dict[str, str]:
+    """The one-page HTML profiles of ``t`` (the :func:`profiles` table), by file name
+    (``{stem}.html``, the stems of :func:`page_names` of the areas in row order), in row order."""
+    rows = t.to_dict("records")
+    stems = page_names([str(r["area"]) for r in rows])
+    return {f"{stem}.html": profile_html(row, indicators) for stem, row in zip(stems, rows, strict=True)}
 
 
 def profile_html(row: dict, indicators: list[tuple[str, str, str]]) -> str:
