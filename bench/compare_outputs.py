@@ -2,6 +2,12 @@
 commit and on the working tree, then compare every file of the two output folders.
 
     python bench/compare_outputs.py --base 0b38252          # prints one line per differing file
+    python bench/compare_outputs.py --base 0b38252 --later  # also robustness, history, spatial, target
+
+With ``--later`` the later commands run on defaults into each run folder and their sections are
+compared: the base's layout (``DIR/spatial/``, a target's own folder) is mapped onto the sections
+of the output-folder model (``DIR/spatial/2020-ward17/``, ``DIR/target/cwf/``); the section record
+(``/section`` in each section's summary.json, new in the model) is reported once, not per file.
 
 For each edition it prints the files that are byte-identical, the files that exist on one side
 only, and for each differing file what differs: CSVs by column (cells that differ, largest
@@ -26,11 +32,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SKIP = {"leftbehind.sqlite", "wards.parquet", "report.html", "leftbehind.xlsx"}  # compared through their twins
 IGNORED = {"summary.json": {"/run_date"}, "datapackage.json": {"/created"}}  # the run's date: differs every run
+#: later commands on defaults: (label, arguments, the base's folder, the new section) - the base wrote
+#: robustness/history/spatial into the run folder and a target into its own --out
+LATER = (
+    ("robustness", ("robustness", "--replications", "2000"), "robustness", "robustness/2020"),
+    ("history", ("history",), "history", "history"),
+    ("spatial", ("spatial",), "spatial", "spatial/2020-ward17"),
+    ("target cwf", ("target", "cwf"), None, "target/cwf"),
+)
 
 
-def run(src: Path, out: Path, cache: Path, *args: str) -> None:
+def run(src: Path, out: Path, cache: Path, *args: str, command: tuple[str, ...] = ("run",)) -> None:
     env = {**os.environ, "PYTHONPATH": str(src), "LEFTBEHIND_CACHE": str(cache), "COLUMNS": "200"}
-    cmd = [sys.executable, "-m", "leftbehind.cli", "run", "--out", str(out), *args]
+    cmd = [sys.executable, "-m", "leftbehind.cli", *command, "--out", str(out), *args]
     res = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=ROOT)
     if res.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({res.returncode}):\n{res.stdout[-2000:]}\n{res.stderr[-2000:]}")
@@ -73,9 +87,14 @@ def csv_diff(a: Path, b: Path) -> list[str]:
     return out
 
 
-def compare(base: Path, new: Path) -> None:
+def compare(base: Path, new: Path, skip_new: tuple[str, ...] = ()) -> None:
     files = {p.relative_to(base).as_posix() for p in base.rglob("*") if p.is_file()}
-    files_new = {p.relative_to(new).as_posix() for p in new.rglob("*") if p.is_file()}
+    files_new = {
+        p.relative_to(new).as_posix()
+        for p in new.rglob("*")
+        if p.is_file() and not any(p.relative_to(new).as_posix().startswith(s + "/") for s in skip_new)
+    }
+    files_new.discard(".leftbehind")  # the folder's marker (new in the output-folder model)
     same = []
     for f in sorted(files | files_new):
         if f not in files_new:
@@ -87,7 +106,7 @@ def compare(base: Path, new: Path) -> None:
         elif f in SKIP:
             print(f"  differs (binary/HTML, see its twins): {f}")
         elif f.endswith(".json"):
-            ignore = IGNORED.get(f, set())
+            ignore = IGNORED.get(f, set()) | {"/section", "/run_key", "/sections"}
             d = json_diff(json.loads((base / f).read_text()), json.loads((new / f).read_text()), ignore=ignore)
             if not d:
                 print(f"  same but for {', '.join(sorted(ignore))} (ignored): {f}")
@@ -103,6 +122,7 @@ def compare(base: Path, new: Path) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--base", default="HEAD", help="git revision to compare against")
+    ap.add_argument("--later", action="store_true", help="also compare the later commands' sections (2020 run)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -115,7 +135,14 @@ def main() -> None:
                 run(wt / "src", tmp / f"base-{label}", tmp / "cache-base", *extra)
                 run(ROOT / "src", tmp / f"new-{label}", tmp / "cache-new", *extra)
                 print(f"run {' '.join(extra) or '(default)'}: base {args.base} vs working tree")
-                compare(tmp / f"base-{label}", tmp / f"new-{label}")
+                compare(tmp / f"base-{label}", tmp / f"new-{label}", skip_new=("robustness", "spatial", "target"))
+            if args.later:
+                for name, cmd, base_sub, new_sub in LATER:
+                    b_out = tmp / "base-2020" if base_sub else tmp / "base-target"
+                    run(wt / "src", b_out, tmp / "cache-base", command=cmd)
+                    run(ROOT / "src", tmp / "new-2020", tmp / "cache-new", command=cmd)
+                    print(f"{name}: base {args.base} vs working tree ({base_sub or '--out'} -> {new_sub})")
+                    compare(b_out / base_sub if base_sub else b_out, tmp / "new-2020" / new_sub)
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(wt)], cwd=ROOT, capture_output=True)
 

@@ -645,3 +645,57 @@ def test_verify_shows_a_folder_name_with_brackets_intact(mirror_factory, isolate
     res = invoke(["data", "verify", "--data", str(mirror)])
     assert res.exit_code == 1, res.output
     assert f"CORRUPT cni2019_wards: {mirror / CNI19} sha256" in res.output
+
+
+# ------------------------------------------------------------------ a threshold that selects no area (issue 19)
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        pytest.param(
+            ["run", "--threshold", "0.0001"],
+            ["--threshold 0.0001 selects no area", "floor(0.0001 x 7,433) is 0", "7,433 wards of edition 2020"],
+            id="run-2020",
+        ),
+        pytest.param(
+            ["run", "--edition", "2025", "--threshold", "0.00013"],
+            ["--threshold 0.00013 selects no area", "7,433 wards of edition 2020"],
+            id="run-2025",
+        ),
+        pytest.param(["robustness", "--threshold", "0.0001"], ["--threshold 0.0001 selects no area"], id="robustness"),
+    ],
+)
+def test_a_threshold_that_selects_no_area_is_refused(args, fragments, tmp_path):
+    out = tmp_path / "o"
+    res = invoke([args[0], "--out", str(out), *args[1:]])
+    assert_clean_failure(res, out, *fragments, f"{FIX} use --threshold 0.000135 or more")
+    assert "smallest that selects one of the 7,433 wards" in res.output
+
+
+def test_the_smallest_threshold_selects_one_area_and_is_accepted():
+    import math
+
+    from leftbehind.options import make_run_options, smallest_threshold
+
+    for n in (1, 2, 3, 7, 100, 6_856, 7_433, 33_755, 99_999):
+        t = smallest_threshold(n)
+        assert math.floor(t * n + 1e-9) >= 1, n
+        assert n == 1 or math.floor(round(t - 10 ** math.floor(math.log10(t) - 2), 12) * n + 1e-9) == 0, n
+    assert make_run_options(threshold=smallest_threshold(7_433)).threshold == 0.000135
+    assert make_run_options(edition="2025", threshold=0.000135).threshold == 0.000135
+
+
+def test_check_threshold_names_the_areas_and_the_smallest_threshold():
+    """The rule behind the --threshold check; the cut-off itself still allows 0 (a unit of a few custom
+    areas at the default threshold has an empty group, not an error)."""
+    from leftbehind.analysis.leftbehind import cutoff
+    from leftbehind.errors import UsageError
+    from leftbehind.options import check_threshold
+
+    with pytest.raises(UsageError, match=r"--threshold 0.0001 selects no area: .*floor\(0.0001 x 6,856\) is 0") as e:
+        check_threshold(0.0001, 6_856, "msoas")
+    assert "for the 6,856 msoas" in e.value.message and "--threshold 0.000146 or more" in e.value.hint
+    check_threshold(0.000146, 6_856)
+    check_threshold(0.1, 0)  # no areas: nothing to refuse
+    assert cutoff(3, 0.1) == 0

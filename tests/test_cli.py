@@ -19,8 +19,10 @@ runner = CliRunner()
 
 
 def test_failed_run_leaves_previous_outputs_intact(shared_data, tmp_path, mirror_factory):
+    from leftbehind.outdir import MARKER, OutputFolder
+
     out = tmp_path / "out"
-    out.mkdir()
+    OutputFolder(out).prepare()  # a leftbehind output folder, holding a previous result
     (out / "summary.json").write_text('{"previous": true}')
     mirror = mirror_factory("cni/community-needs-index-england_ward17_225LBA_2020update.csv")
     f = mirror / "cni/community-needs-index-england_ward17_225LBA_2020update.csv"
@@ -29,7 +31,7 @@ def test_failed_run_leaves_previous_outputs_intact(shared_data, tmp_path, mirror
     assert res.exit_code != 0
     assert "checksum mismatch" in res.output
     assert json.loads((out / "summary.json").read_text()) == {"previous": True}
-    assert sorted(p.name for p in out.iterdir()) == ["summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "summary.json"]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")], "temporary folders cleaned up"
 
 
@@ -169,3 +171,75 @@ def test_aggregate_bad_arguments(shared_data, tmp_path, args, fragment):
     assert res.exit_code == 2
     assert fragment in res.output and "Traceback" not in res.output
     assert not out.exists()
+
+
+# ---------------------------------------------------------------- bad places to write, a busy port (issue 19)
+
+
+def _clean_exit_2(res, *fragments):
+    assert res.exit_code == 2, res.output
+    assert "internal error" not in res.output and "Traceback" not in res.output, res.output
+    for f in fragments:
+        assert f in res.output, (f, res.output)
+    assert "How to fix:" in res.output
+
+
+@pytest.mark.parametrize(
+    "args", [["run", "--skip-indices"], ["target", "cwf"], ["robustness"]], ids=["run", "target", "robustness"]
+)
+def test_an_output_under_proc_is_exit_2(args, shared_data):
+    res = runner.invoke(app, [*args, "--out", "/proc/leftbehind-test", "--data", str(shared_data)])
+    _clean_exit_2(res, "cannot write /proc/leftbehind-test", "virtual file system proc", "choose another --out")
+
+
+def test_a_full_disk_is_exit_2(shared_data, tmp_path):
+    import os
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        pytest.skip("mounting a small tmpfs needs root")
+    where = Path(tempfile.mkdtemp(prefix="leftbehind-full-"))
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=128k", "tmpfs", str(where)], capture_output=True).returncode:
+        where.rmdir()
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        res = runner.invoke(app, ["target", "cwf", "--out", str(where / "t"), "--data", str(shared_data)])
+        _clean_exit_2(res, "no space left in folder", str(where), "free some disk space")
+        assert not list(where.rglob("*.csv")), "no half-written table is left behind"
+    finally:
+        if subprocess.run(["umount", str(where)], capture_output=True).returncode:
+            subprocess.run(["umount", "-l", str(where)], capture_output=True)  # a file still open: detach
+        where.rmdir()
+
+
+def test_serve_on_a_busy_port_is_exit_2(tmp_path):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        for extra in ([], ["--workers", "2"], ["--host", "0.0.0.0"]):
+            res = runner.invoke(app, ["serve", "--out", str(tmp_path), "--port", str(port), *extra])
+            _clean_exit_2(res, f"--port {port}:", "is already in use by another program", "choose another --port")
+            assert "serving" not in res.output
+
+
+def test_serve_on_an_unknown_host_is_exit_2(tmp_path):
+    res = runner.invoke(app, ["serve", "--out", str(tmp_path), "--host", "no-such-host.invalid", "--port", "8999"])
+    _clean_exit_2(res, "--host no-such-host.invalid: not an address or a known name", "127.0.0.1")
+
+
+def test_help_lists_the_commands_in_workflow_order_without_ragged_lines():
+    from leftbehind.cli import WORKFLOW
+
+    res = runner.invoke(app, ["--help"], env={"COLUMNS": "200"})
+    assert res.exit_code == 0
+    rows = [ln for ln in res.output.splitlines() if ln.startswith("│ ") and not ln.startswith("│  ")]
+    names = [ln.split()[1] for ln in rows if ln.split()[1] in WORKFLOW]
+    assert names == [n for n in WORKFLOW if n in names] and names[:3] == ["run", "report", "robustness"]
+    # at 200 columns every command's first paragraph fits on few lines: no line breaks from the docstrings
+    run_row = next(ln for ln in rows if ln.split()[1] == "run")
+    assert "compare outcomes, explain the differences" in run_row

@@ -18,6 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from leftbehind.cli import app
+from leftbehind.outdir import MARKER
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPORT_FILES = {"map.png", "leftbehind.xlsx", "wards.geojson", "report.html"}
@@ -43,7 +44,7 @@ def _leftovers(folder: Path) -> list[str]:
     return sorted(
         str(p.relative_to(folder))
         for p in folder.rglob("*")
-        if p.name.endswith((".tmp", ".new")) or p.name.startswith(".")
+        if (p.name.endswith((".tmp", ".new")) or p.name.startswith(".")) and p.name != MARKER
     )
 
 
@@ -65,18 +66,19 @@ def test_report_writes_every_export(run_copy, shared_data):
     assert json.loads((run_copy / "wards.geojson").read_text(encoding="utf-8"))["type"] == "FeatureCollection"
     assert "<html" in (run_copy / "report.html").read_text(encoding="utf-8").lower()
     # the run's own tables are untouched
-    assert {k: v for k, v in after.items() if k in before and k != "report.html"} == {
-        k: v for k, v in before.items() if k != "report.html"
+    assert {k: v for k, v in after.items() if k in before and k not in ("report.html", MARKER)} == {
+        k: v for k, v in before.items() if k not in ("report.html", MARKER)
     }
+    assert set(json.loads((run_copy / MARKER).read_text())["run_entries"]) >= EXPORT_FILES  # now the run's
     assert _leftovers(run_copy) == []
     assert not [p for p in run_copy.parent.iterdir() if p.name.startswith(".")], "no work folder beside it"
 
 
 def test_report_only_xlsx_writes_only_that(run_copy, shared_data):
-    before = {p: p.stat().st_mtime_ns for p in run_copy.rglob("*") if p.is_file()}
+    before = {p: p.stat().st_mtime_ns for p in run_copy.rglob("*") if p.is_file() and p.name != MARKER}
     res = runner.invoke(app, ["report", "--out", str(run_copy), "--only", "xlsx", "--data", str(shared_data)])
     assert res.exit_code == 0, res.output
-    new = {p for p in run_copy.rglob("*") if p.is_file()} - set(before)
+    new = {p for p in run_copy.rglob("*") if p.is_file() and p.name != MARKER} - set(before)
     assert new == {run_copy / "leftbehind.xlsx"}
     for p in ("map.png", "wards.geojson"):
         assert not (run_copy / p).exists()

@@ -265,7 +265,8 @@ def test_cli_designations_match(shared_data, tmp_path):
         app, ["designations", "match", str(f), "--unit", "msoa21", "--out", str(out), "--data", str(shared_data)]
     )
     assert res.exit_code == 0, res.output
-    m = pd.read_csv(out / "matches.csv")
+    sec = out / "designations" / "pride_in_place_phase2_146_neighbourhoods_england_sep2025"
+    m = pd.read_csv(sec / "matches.csv")
     assert len(m) == 146
     assert set(m["method"]) <= {"name", "near"}
     assert "Hapurhey South & Monsall" in res.output  # the near matches are printed for review

@@ -512,3 +512,133 @@ def _outcome(fn) -> str:
     except UsageError as exc:
         return f"UsageError: {exc}"
     return "ok"
+
+
+# ------------------------------------------------------------------ errors of the caller's writes (issue 19)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)),
+        OSError("Error writing bytes to file. Detail: [errno 28] No space left on device"),  # pyarrow's, no errno
+        OSError(errno.EDQUOT, os.strerror(errno.EDQUOT)),
+    ],
+    ids=["enospc", "pyarrow-without-errno", "edquot"],
+)
+@pytest.mark.parametrize("kind", ["dir", "file"])
+def test_a_full_disk_inside_the_block_is_a_usage_error(tmp_path, error, kind):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "keep.txt").write_text("old")
+    (tmp_path / "o.csv").write_text("old csv")
+    with pytest.raises(UsageError) as err:
+        if kind == "dir":
+            with atomic_dir(tmp_path / "out") as new:
+                (new / "half.csv").write_text("x")
+                raise error
+        else:
+            with atomic_path(tmp_path / "o.csv") as tmp:
+                tmp.write_text("half")
+                raise error
+    assert "no space left in folder" in err.value.message and str(tmp_path) in err.value.message
+    assert "free some disk space" in err.value.hint and isinstance(err.value, OSError)
+    assert err.value.__cause__ is error
+    assert (tmp_path / "out" / "keep.txt").read_text() == "old" and (tmp_path / "o.csv").read_text() == "old csv"
+    assert _hidden(tmp_path) == []
+
+
+def test_a_missing_file_inside_the_block_on_an_ordinary_disk_stays_a_bug(tmp_path):
+    """Writing into a sub-folder never made is the caller's bug: not dressed up as bad input."""
+    with pytest.raises(FileNotFoundError) as err, atomic_dir(tmp_path / "out") as new:
+        (new / "no" / "f.txt").write_text("x")
+    assert not isinstance(err.value, UsageError)
+    assert _hidden(tmp_path) == [] and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("code", [errno.EINVAL, errno.ENOENT, errno.EOPNOTSUPP])
+def test_writes_refused_by_a_virtual_file_system_are_a_usage_error(tmp_path, monkeypatch, code):
+    monkeypatch.setattr(io, "_fs_type", lambda folder: "proc")
+    with (
+        pytest.raises(UsageError, match="virtual file system proc, which holds no ordinary files") as err,
+        atomic_dir(tmp_path / "out"),
+    ):
+        raise OSError(code, os.strerror(code))
+    assert "--out" in err.value.hint and err.value.errno == code
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+@pytest.mark.parametrize("target", ["/proc/leftbehind-test-out", "/proc/self/leftbehind-test-out"])
+def test_an_output_under_proc_is_a_usage_error(target):
+    for write in (
+        lambda: atomic_dir(target).__enter__(),
+        lambda: write_text(target + ".csv", "x"),
+        lambda: io.check_writable(target),
+    ):
+        with pytest.raises(UsageError) as err:
+            write()
+        assert f"cannot write {target}" in err.value.message
+        assert "virtual file system proc" in err.value.message and "--out" in err.value.hint
+
+
+def test_fs_type_finds_the_deepest_mount(tmp_path):
+    assert io._fs_type(Path("/proc/self")) == "proc"
+    assert io._fs_type(tmp_path) not in io._VIRTUAL_FS
+
+
+@pytest.fixture
+def full_disk():
+    """A 256 kB tmpfs, mounted for the test (root only; skipped where mounting is not allowed)."""
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        pytest.skip("mounting a small tmpfs needs root")
+    where = Path(tempfile.mkdtemp(prefix="leftbehind-full-"))
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(where)], capture_output=True).returncode:
+        where.rmdir()
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        yield where
+    finally:
+        if subprocess.run(["umount", str(where)], capture_output=True).returncode:
+            subprocess.run(["umount", "-l", str(where)], capture_output=True)  # a file still open: detach
+        where.rmdir()
+
+
+def test_a_real_full_disk_is_a_usage_error(full_disk):
+    import pandas as pd
+
+    from leftbehind.io import csv_to
+
+    big = pd.DataFrame({"x": range(200_000), "y": ["some text in every row"] * 200_000})
+    (full_disk / "out").mkdir()
+    (full_disk / "out" / "keep.txt").write_text("old")
+    with pytest.raises(UsageError) as err, atomic_dir(full_disk / "out") as new:
+        csv_to(big, new / "big.csv")
+    assert f"no space left in folder {full_disk}" in err.value.message
+    with pytest.raises(UsageError, match="no space left"):
+        io.write_csv(big, full_disk / "big.csv")
+    assert sorted(p.name for p in full_disk.iterdir()) == ["out"]
+    assert [p.name for p in (full_disk / "out").iterdir()] == ["keep.txt"]
+
+
+def test_sqlite_full_inside_the_block_is_a_usage_error(tmp_path):
+    import sqlite3
+
+    with pytest.raises(UsageError, match="no space left in folder") as err, atomic_dir(tmp_path / "out"):
+        raise sqlite3.OperationalError("database or disk is full")
+    assert isinstance(err.value.__cause__, sqlite3.OperationalError)
+    with pytest.raises(sqlite3.OperationalError, match="no such table"), atomic_dir(tmp_path / "out"):
+        raise sqlite3.OperationalError("no such table: wards")  # a bug, not a full disk: as it is
+    assert _hidden(tmp_path) == [] and not (tmp_path / "out").exists()
+
+
+def test_a_real_full_disk_under_sqlite_is_a_usage_error(full_disk):
+    import sqlite3
+
+    with pytest.raises(UsageError, match=f"no space left in folder {full_disk}"), atomic_dir(full_disk / "db") as new:
+        con = sqlite3.connect(new / "x.sqlite")
+        try:
+            with con:
+                con.execute("create table t (x text)")
+                con.executemany("insert into t values (?)", (("x" * 1000,) for _ in range(2_000)))
+        finally:
+            con.close()
+    assert list(full_disk.iterdir()) == []

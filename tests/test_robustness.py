@@ -263,7 +263,7 @@ def test_robustness_command_writes_its_tables(tmp_path, shared_data):
     args = ["robustness", "--out", str(out), "--data", str(shared_data), "--replications", "1000", "--sobol-n", "128"]
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 0, res.output
-    r = out / "robustness"
+    r = out / "robustness" / "2020"  # its section: robustness/<edition>/
     areas = pd.read_csv(r / "areas.csv")
     assert len(areas) == 7_433 and areas["p_left_behind"].between(0, 1).all()
     counts = pd.read_csv(r / "counts.csv")

@@ -160,13 +160,13 @@ def test_spatial_command_lsoa21_writes_outputs(shared_data, tmp_path):
 
     for name in ("spatial_global", "spatial_local", "spatial_clusters"):
         t = registry()[name]
-        t.check(pd.read_csv(out / t.path))
-    loc = pd.read_csv(out / "spatial/local.csv")
+        t.check(pd.read_csv(out / "spatial" / "2025-lsoa21" / t.path.split("/", 1)[1]))
+    loc = pd.read_csv(out / "spatial/2025-lsoa21/local.csv")
     assert len(loc) == 33_755
-    s = json.loads((out / "spatial/summary.json").read_text())
+    s = json.loads((out / "spatial/2025-lsoa21/summary.json").read_text())
     assert s["islands"] == ["E01019077"]  # Isles of Scilly 001A
     assert s["surrounded_share"] == 0.75
-    assert (out / "spatial/map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (out / "spatial/2025-lsoa21/map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "clustered than chance" in res.output
 
 

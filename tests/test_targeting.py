@@ -720,10 +720,11 @@ def test_target_cli_pride_in_place(shared_data, tmp_path, ctx):
         app, ["target", "pride-in-place", "--count", "146", "--out", str(out), "--data", str(shared_data)]
     )
     assert res.exit_code == 0, res.output
-    sel = pd.read_csv(out / "selection.csv", dtype={"area_code": str})
+    sec = out / "target" / "pride-in-place"  # the section of the rule
+    sel = pd.read_csv(sec / "selection.csv", dtype={"area_code": str})
     assert len(sel) == 6_856 and sel["selected"].sum() == 146
     ours = set(sel.loc[sel["selected"], "area_code"])
-    summ = json.loads((out / "summary.json").read_text())
+    summ = json.loads((sec / "summary.json").read_text())
     t = unit_table(load_rule("pride-in-place"), ctx)
     for ds in ("pride_in_place_phase2", "pride_in_place_cohort3"):
         pub = set(match(ctx.load(ds), t, "msoa21", ds)["area_code"].dropna())
@@ -735,7 +736,7 @@ def test_target_cli_pride_in_place(shared_data, tmp_path, ctx):
         assert (c["matched"], c["published"], c["count"]) == (tp, len(pub), 146)
         assert len(pub) == {"pride_in_place_phase2": 146, "pride_in_place_cohort3": 40}[ds]
     for f in ("by_region.csv", "by_lad.csv"):
-        g = pd.read_csv(out / f)
+        g = pd.read_csv(sec / f)
         assert g["areas"].sum() == 146
 
 
@@ -773,9 +774,10 @@ def test_target_compare_cli(shared_data, tmp_path):
         app, ["target", "cwf", "pride-in-place", "--compare", "--out", str(out), "--data", str(shared_data)]
     )
     assert res.exit_code == 0, res.output
-    both = pd.read_csv(out / "comparison.csv")
-    moved = pd.read_csv(out / "money_moved.csv")
-    summ = json.loads((out / "summary.json").read_text())
+    sec = out / "target" / "cwf-vs-pride-in-place"
+    both = pd.read_csv(sec / "comparison.csv")
+    moved = pd.read_csv(sec / "money_moved.csv")
+    summ = json.loads((sec / "summary.json").read_text())
     assert (both["selected_a"] | both["selected_b"]).all()
     assert summ["selected_b"] == both["selected_b"].sum() == 146
     assert summ["overlap"] == (both["selected_a"] & both["selected_b"]).sum()
@@ -807,7 +809,7 @@ def test_target_budget_cli_adds_up_to_the_penny(shared_data, tmp_path):
     budget = "123456789.01"
     res = runner.invoke(app, ["target", "cwf", "--budget", budget, "--out", str(out), "--data", str(shared_data)])
     assert res.exit_code == 0, res.output
-    sel = pd.read_csv(out / "selection.csv")
+    sel = pd.read_csv(out / "target" / "cwf" / "selection.csv")
     pence = np.round(sel["amount_gbp"].to_numpy() * 100)
     assert np.allclose(sel["amount_gbp"] * 100, pence, atol=1e-4)
     assert int(pence.sum()) == 12345678901
@@ -816,7 +818,9 @@ def test_target_budget_cli_adds_up_to_the_penny(shared_data, tmp_path):
     s = sel[sel["selected"]]
     tier = pd.cut(s["population"], [0, 8_000, 12_000, 15_000], labels=[1.0, 1.75, 2.5]).astype(float)
     np.testing.assert_allclose(s["amount_gbp"] / tier, (s["amount_gbp"] / tier).mean(), atol=1.0)
-    assert json.loads((out / "summary.json").read_text())["amount_gbp"] == pytest.approx(float(budget))
+    assert json.loads((out / "target" / "cwf" / "summary.json").read_text())["amount_gbp"] == pytest.approx(
+        float(budget)
+    )
 
 
 def test_target_wd17_rule_with_checks(shared_data, tmp_path):
@@ -843,7 +847,7 @@ def test_a_rule_on_custom_areas(tmp_path, shared_data):
         app, ["target", str(rule), "--out", str(out), "--budget", "50000", "--data", str(shared_data)]
     )
     assert res.exit_code == 0, res.output
-    sel = pd.read_csv(out / "selection.csv")
+    sel = pd.read_csv(out / "target" / "mine" / "selection.csv")
     assert sorted(sel["area_code"]) == ["Middle", "North", "South"] and int(sel["selected"].sum()) == 2
     assert round(sel["amount_gbp"].sum() * 100) == 5_000_000
     assert "South" not in set(sel.loc[sel["selected"], "area_code"])  # Westminster's E01000001 is least in need
@@ -851,3 +855,97 @@ def test_a_rule_on_custom_areas(tmp_path, shared_data):
     bad.write_text("name: mine\nunit: custom\ncount: 2\n")
     res = CliRunner().invoke(app, ["target", str(bad), "--out", str(tmp_path / "u"), "--data", str(shared_data)])
     assert res.exit_code == 2 and "unit custom needs areas" in res.output
+
+
+# ------------------------------------------------------------------ a count the rule cannot fill; HCL names (issue 19)
+
+
+def test_a_count_beyond_what_the_caps_leave_is_reported_in_the_summary():
+    t = make_table(5, 90)
+    rule = Rule.model_validate({"name": "c", "unit": "msoa21", "caps": {"per_lad": 1}, "count": 50})
+    out = select(rule, t)
+    got = t["lad_code"].nunique()
+    assert out["selected"].sum() == got < 50
+    summ = summary(rule, out)
+    assert summ["requested"] == 50 and summ["areas"] == got
+    (note,) = summ["notes"]
+    assert note.startswith(f"count 50 (rule c): only {got} of the 50 areas requested could be selected: ")
+    assert f"the 90 msoa21 candidates leave {got} after the rule's filters and caps" in note
+    assert f"{90 - got} over a local authority or region cap" in note and f"ask for at most {got}" in note
+    # the override names the flag; the reasons add up to the candidates
+    band = Rule.model_validate(
+        {
+            "name": "b",
+            "unit": "msoa21",
+            "population": {"min": 8_000, "max": 12_000},
+            "caps": {"per_region": 5},
+            "count": 9,
+        }
+    )
+    sel = select(band, t, count=60)
+    (note,) = summary(band, sel)["notes"]
+    k = int(sel["selected"].sum())
+    assert note.startswith(f"--count 60: only {k} of the 60 areas requested could be selected")
+    counts = [int(m.replace(",", "")) for m in re.findall(r"([\d,]+) (?:outside|over|excluded|not in)", note)]
+    assert sum(counts) + k == len(t)
+
+
+def test_a_count_beyond_the_candidates_and_a_count_that_is_met():
+    t = make_table(9, 40)
+    rule = Rule(name="all", unit="msoa21", count=10)
+    assert summary(rule, select(rule, t))["notes"] == []
+    (note,) = summary(rule, select(rule, t, count=100))["notes"]
+    assert "--count 100: only 40 of the 100 areas requested could be selected: there are only the 40 msoa21" in note
+    both = Rule.model_validate({"name": "bt", "unit": "msoa21", "index": {"method": "both_top", "top": 0.1}})
+    assert summary(both, select(both, t))["notes"] == []  # no count: every area in the top share, no shortfall
+
+
+def test_a_both_top_share_that_selects_no_area_is_a_spec_error():
+    t = make_table(3, 40)
+    rule = Rule.model_validate({"name": "tiny", "unit": "msoa21", "index": {"method": "both_top", "top": 0.01}})
+    with pytest.raises(SpecError, match=r"rule tiny: index.top 0.01 selects no area: floor\(0.01 x 40\) is 0") as e:
+        select(rule, t)
+    assert "set index.top to 0.025 or more" in e.value.hint
+
+
+def test_msoa_summaries_name_areas_by_their_house_of_commons_library_names():
+    t = make_table(4, 60)
+    t["area_name_hcl"] = [f"Neighbourhood {i}" for i in range(len(t))]
+    t.loc[3, "area_name_hcl"] = None  # no HCL name: the ONS name
+    rule = Rule(name="m", unit="msoa21", count=20)
+    sel = select(rule, t)
+    assert list(sel.columns) == SELECTION_COLUMNS  # the selection table keeps its declared columns
+    names = t.set_index("area_code")
+    summ = summary(rule, sel, margin=30)
+    entries = summ["just_in"] + summ["just_out"]
+    assert len(entries) == 50
+    for r in entries:
+        hcl = names.at[r["area_code"], "area_name_hcl"]
+        assert r["area_name"] == (hcl if isinstance(hcl, str) else names.at[r["area_code"], "area_name"])
+        assert r["area_name_ons"] == names.at[r["area_code"], "area_name"]
+    assert any(r["area_code"] == t.at[3, "area_code"] for r in entries)
+    # other units keep the one name
+    w = Rule(name="w", unit="wards24", count=20)
+    s = summary(w, select(w, t.drop(columns="area_name_hcl")))
+    assert all(set(r) == {"area_code", "area_name", "lad_name", "rank"} for r in s["just_in"] + s["just_out"])
+
+
+def test_target_cli_on_msoas_prints_hcl_names_and_the_shortfall(shared_data, tmp_path, ctx):
+    rule = load_rule("cwf")
+    t = unit_table(rule, ctx)
+    summ = summary(rule, select(rule, t, ctx, count=500))
+    k = summ["areas"]
+    assert k < 500 and summ["requested"] == 500
+    (note,) = summ["notes"]
+    assert note.startswith(f"--count 500: only {k} of the 500 areas requested could be selected")
+    assert "not in the top 10% of both indices" in note and "outside the population band" in note
+    hcl = t.set_index("area_code")["area_name_hcl"]
+    assert [r["area_name"] for r in summ["just_in"]] == [hcl[r["area_code"]] for r in summ["just_in"]]
+    assert all(r["area_name"] != r["area_name_ons"] for r in summ["just_in"])
+    res = runner.invoke(
+        app, ["target", "cwf", "--count", "500", "--out", str(tmp_path / "t"), "--data", str(shared_data)]
+    )
+    assert res.exit_code == 0, res.output
+    line = next(x for x in res.output.splitlines() if x.startswith("just in:"))
+    for r in summ["just_in"]:
+        assert f"{r['area_name']} ({r['lad_name']}, {r['rank']})" in line, line

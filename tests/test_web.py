@@ -662,9 +662,14 @@ def _cell(v) -> str:
     return '"' + str(v).replace('"', '""') + '"'
 
 
-def write_synthetic(folder, codes: dict, n: int = 6) -> dict[str, pd.DataFrame]:
-    """Small tables for every registered output of the later commands, written where the registry
-    says, by hand (floats with 10 digits: the API must round them as the CSV writer would)."""
+def write_synthetic(folder, codes: dict, n: int = 6, edition: str = "2025") -> dict[str, pd.DataFrame]:
+    """Small tables for every registered output of the later commands, written into their sections
+    (robustness/EDITION/, target/synthetic/, history/, spatial/EDITION-UNIT/) with a section record, by hand
+    (floats with 10 digits: the API must round them as the CSV writer would)."""
+    from leftbehind.outdir import section_record
+
+    unit = "lsoa21" if edition == "2025" else "ward17"
+    keys = {"robustness/": edition, "target/": "synthetic", "history/": None, "spatial/": f"{edition}-{unit}"}
     written = {}
     for name, spec in registry().items():
         if spec.template or not spec.path.startswith(SUBCOMMAND):
@@ -675,14 +680,19 @@ def write_synthetic(folder, codes: dict, n: int = 6) -> dict[str, pd.DataFrame]:
             data["ward_code"] = [codes["ward"][0]] * 3 + [codes["ward"][1]] * 3
         if name == "spatial_clusters":
             data["cluster_id"] = list(range(1, n + 1))
-        path = folder / spec.path
+        kind, rest = spec.path.split("/", 1)
+        key = keys[kind + "/"]
+        path = folder / kind / (key or "") / rest
         path.parent.mkdir(parents=True, exist_ok=True)
         lines = [",".join(f'"{c.name}"' for c in cols)]
         lines += [",".join(_cell(data[c.name][i]) for c in cols) for i in range(n)]
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         written[name] = pd.DataFrame(data)
     for sub in SUBCOMMAND:
-        (folder / sub / "summary.json").write_text(json.dumps({"synthetic": True, "command": sub[:-1]}))
+        kind, key = sub[:-1], keys[sub]
+        rec = section_record(kind, key, edition=edition, unit=unit if kind == "spatial" else None)
+        body = {"synthetic": True, "command": kind, "section": rec}
+        (folder / kind / (key or "") / "summary.json").write_text(json.dumps(body))
     return written
 
 
@@ -866,8 +876,8 @@ def test_later_outputs_appear_without_a_restart(run_out, tmp_path):
         "region": wards["region_name"].iloc[:6].tolist(),
     }
     staging = tmp_path / "staging"
-    write_synthetic(staging, codes)
-    os.replace(staging / "spatial", served / "spatial")  # as `leftbehind spatial` swaps DIR/spatial/ in
+    write_synthetic(staging, codes, edition="2020")
+    os.replace(staging / "spatial", served / "spatial")  # as `leftbehind spatial` swaps a section in
     r = client.get("/api/spatial/clusters")
     assert r.status_code == 200 and r.json()["total"] == 6
     assert client.get("/api/spatial/summary").json()["command"] == "spatial"
@@ -930,3 +940,85 @@ def test_serve_with_two_workers_answers_small_requests_without_the_delayed_ack(r
         output = log.read().decode(errors="replace")
         log.close()
     assert "2 workers" in output and "Traceback" not in output, output
+
+
+# ---------------------------------------------------------------- repeated parameters, the Host header (issue 19)
+
+
+@pytest.mark.parametrize(
+    ("url", "param"),
+    [
+        ("/api/wards?region=North+East&region=London", "region"),
+        ("/api/wards?limit=5&limit=6", "limit"),
+        ("/api/wards?limit=5&limit=5", "limit"),
+        ("/api/wards?group=left_behind&q=a&group=rest", "group"),
+        ("/api/wards?format=json&format=csv", "format"),
+        ("/api/lads?offset=1&offset=2", "offset"),
+        ("/api/tables/wards?limit=1&limit=2", "limit"),
+    ],
+)
+def test_a_repeated_parameter_is_422_naming_it(client, url, param):
+    for _ in range(2):  # the second answer comes from the remembered responses
+        r = client.get(url)
+        assert r.status_code == 422, r.text
+        assert r.headers["content-type"].startswith("application/json")
+        body = r.json()
+        assert body["parameter"] == param and f"parameter {param!r} is given" in body["detail"]
+        assert "give it once" in body["detail"]
+
+
+def test_an_empty_repeat_is_the_same_as_none(client):
+    """Empty values are dropped before the check (an empty value is the same as none)."""
+    assert (
+        client.get("/api/wards?region=&region=north+east").json() == client.get("/api/wards?region=north+east").json()
+    )
+
+
+def test_allowed_hosts_of_an_address():
+    from leftbehind.web.app import allowed_hosts, host_allowed, host_name
+
+    assert host_name("[::1]:8000") == "::1" and host_name("LocalHost.:80") == "localhost"
+    assert host_name("127.0.0.1:8000") == "127.0.0.1" and host_name("[0:0::1]") == "::1"
+    loop = allowed_hosts("127.0.0.1")
+    assert loop == {"127.0.0.1", "localhost", "::1"} == allowed_hosts("localhost") == allowed_hosts("::1")
+    for ok in (b"127.0.0.1", b"127.0.0.1:8000", b"localhost", b"localhost:8000", b"[::1]", b"[::1]:8000", None):
+        assert host_allowed(ok, loop), ok
+    for bad in (b"evil.example", b"evil.example:8000", b"localhost.evil.example", b"192.168.1.5", b"", b"[::2]"):
+        assert not host_allowed(bad, loop), bad
+    lan = allowed_hosts("192.168.1.5")
+    assert host_allowed(b"192.168.1.5:8000", lan) and not host_allowed(b"localhost", lan)
+    assert host_allowed(b"proxy.example", allowed_hosts("127.0.0.1", ["Proxy.Example", ""]))
+    anywhere = allowed_hosts("0.0.0.0")
+    assert host_allowed(b"10.1.2.3:8000", anywhere) and host_allowed(b"[fe80::1]", anywhere)
+    assert host_allowed(b"localhost", anywhere) and not host_allowed(b"evil.example", anywhere)
+
+
+def test_serve_passes_the_bound_host_and_the_extra_names(monkeypatch):
+    from leftbehind.serve import HOSTS_ENV, hosts_for
+
+    monkeypatch.delenv(HOSTS_ENV, raising=False)
+    assert hosts_for("127.0.0.1") == ["127.0.0.1", "::1", "localhost"]
+    monkeypatch.setenv(HOSTS_ENV, "lb.example, other.example:8080")
+    assert hosts_for("10.0.0.7") == ["10.0.0.7", "lb.example", "other.example"]
+
+
+def test_a_request_for_another_host_is_400(client, monkeypatch):
+    """DNS rebinding: a page on evil.example whose name now resolves to 127.0.0.1 cannot read the API."""
+    from leftbehind.web.app import allowed_hosts
+
+    assert client.app.allowed_hosts is None  # the default (the test client's Host is 'testserver')
+    monkeypatch.setattr(client.app, "allowed_hosts", allowed_hosts("127.0.0.1"))
+    for host in ("127.0.0.1:8000", "127.0.0.1", "localhost:8000", "localhost", "[::1]:8000", "[::1]"):
+        for url in ("/health", "/api/wards?limit=1", "/"):
+            r = client.get(url, headers={"Host": host})
+            assert r.status_code == 200, (host, url, r.status_code)
+    for host in ("evil.example", "evil.example:8000", "testserver", "localhost.evil.example", "10.0.0.1"):
+        for method, url in (("GET", "/health"), ("GET", "/api/wards/E05003984"), ("HEAD", "/"), ("POST", "/")):
+            r = client.request(method, url, headers={"Host": host})
+            assert r.status_code == 400, (host, url, r.status_code)
+            for k, v in SECURITY_HEADERS.items():
+                assert r.headers[k] == v
+            if method != "HEAD":
+                body = r.json()
+                assert body["parameter"] == "Host" and repr(host) in body["detail"]
+                assert "DNS rebinding" in body["detail"] and "127.0.0.1" in body["detail"]

@@ -230,8 +230,8 @@ def test_audit_tables(shared_data, tmp_path):
     assert res.exit_code == 0, res.output
     import pandas as pd
 
-    w = pd.read_csv(tmp_path / "a" / "weights.csv")
+    w = pd.read_csv(tmp_path / "a" / "audit" / "iod2025_health" / "weights.csv")
     assert w["effective_weight"].sum() == pytest.approx(1.0)
     assert w["weight"].tolist() == pytest.approx([0.2400, 0.2936, 0.2220, 0.2444])
-    html = (tmp_path / "a" / "audit.html").read_text()
+    html = (tmp_path / "a" / "audit" / "iod2025_health" / "audit.html").read_text()
     assert "Cronbach" in html and "http://" not in html and "https://" not in html

@@ -14,9 +14,38 @@ from typing import Annotated
 import typer
 
 from leftbehind import __version__
+from leftbehind.api import ROBUSTNESS_OPTIONS
 from leftbehind.errors import LeftbehindError
 
+#: the commands in the order of a piece of work (``--help`` lists them so)
+WORKFLOW = (
+    "run",
+    "report",
+    "robustness",
+    "history",
+    "spatial",
+    "target",
+    "profile",
+    "designations",
+    "serve",
+    "data",
+    "claimants",
+    "index",
+    "aggregate",
+    "ward-imd-search",
+)
+
+
+class _WorkflowGroup(typer.core.TyperGroup):
+    """Lists the commands in workflow order (:data:`WORKFLOW`), the rest after."""
+
+    def list_commands(self, ctx):
+        names = list(self.commands)
+        return sorted(names, key=lambda n: (WORKFLOW.index(n) if n in WORKFLOW else len(WORKFLOW), n))
+
+
 app = typer.Typer(
+    cls=_WorkflowGroup,
     name="leftbehind",
     help="Find England's 'left behind' neighbourhoods (Community Needs Index x IMD) and the evidence about them.",
     no_args_is_help=True,
@@ -41,6 +70,25 @@ DataDir = Annotated[
 NoVerify = Annotated[
     bool, typer.Option("--no-verify", help="Read files even if their sha256 differs from the catalogue's.")
 ]
+Force = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Write into a non-empty folder that is not a leftbehind output folder (nothing in it is deleted; "
+        "files of the same name are replaced).",
+    ),
+]
+OUT_HELP = (
+    "Output folder (made if missing). A non-empty folder must be a leftbehind output folder (or use --force); "
+    "this command writes only its own section of it."
+)
+
+
+def _folder(out: Path, force: bool = False):
+    """The output folder, checked before any work (a user's non-empty folder is refused)."""
+    from leftbehind.outdir import OutputFolder
+
+    return OutputFolder(out, force=force).check()
 
 
 def _context(data: Path | None, no_verify: bool = False):
@@ -322,22 +370,24 @@ def index_build(
 @guarded
 def index_audit(
     spec: Annotated[str, typer.Argument(help="A shipped spec name or a YAML spec file.")],
-    out: Annotated[Path, typer.Option("--out", help="Folder for audit.html and the audit tables (CSV).")] = Path(
-        "audit"
-    ),
+    out: Annotated[Path, typer.Option("--out", help=OUT_HELP + " Writes DIR/audit/SPEC/.")] = Path("out"),
+    force: Force = False,
     indicators: Annotated[Path | None, typer.Option("--indicators", help="Your own indicator table.")] = None,
     data: DataDir = None,
     no_verify: NoVerify = False,
 ) -> None:
-    """Indicator summaries, missing data, correlations, Cronbach's alpha, factor loadings and effective weights."""
+    """Indicator summaries, missing data, correlations, Cronbach's alpha, factor loadings and effective weights
+    (DIR/audit/SPEC/: audit.html, indicators.csv, weights.csv, correlation.csv)."""
     from rich.table import Table
 
     from leftbehind.indices.audit import audit, audit_html
     from leftbehind.indices.build import read_indicator_table
     from leftbehind.indices.spec import load_spec
-    from leftbehind.io import atomic_dir
+    from leftbehind.outdir import section_key
 
     s = load_spec(spec)
+    folder = _folder(out, force)
+    key = section_key(s.name)
     ctx = _context(data, no_verify)
     table = read_indicator_table(indicators, s) if indicators is not None else ctx.load(s.source)
     target = None
@@ -345,11 +395,15 @@ def index_audit(
         pub = ctx.load(s.check.dataset or s.source)
         target = pub.set_index(s.area)[s.check.score].reindex(table[s.area]).to_numpy()
     res = audit(s, table, target)
-    with atomic_dir(out) as tmp:
-        res["summary"].to_csv(tmp / "indicators.csv", index=False)
-        res["weights"].to_csv(tmp / "weights.csv", index=False)
-        res["correlation"].to_csv(tmp / "correlation.csv")
-        (tmp / "audit.html").write_text(audit_html(res), encoding="utf-8")
+    files = {
+        "indicators.csv": res["summary"].to_csv(index=False).encode("utf-8"),
+        "weights.csv": res["weights"].to_csv(index=False).encode("utf-8"),
+        "correlation.csv": res["correlation"].to_csv().encode("utf-8"),
+        "audit.html": audit_html(res).encode("utf-8"),
+    }
+    summary = {"spec": s.name, "areas": int(res["areas"]), "alpha": float(res["alpha"]), "weighting": s.weighting}
+    record = _record("audit", key, spec=s.name, indicators=str(indicators) if indicators else None)
+    _write_section(folder, "audit", key, {}, summary, record, files)
     con = _console()
     t = Table(title=f"{s.name}: {res['areas']:,} areas; Cronbach's alpha {res['alpha']:.3f}; weighting {s.weighting}")
     for c in ("component", "missing", "weight", "effective weight", "loading", "Spearman with composite"):
@@ -365,7 +419,7 @@ def index_audit(
             f"{r.spearman_with_composite:.4f}",
         )
     con.print(t)
-    con.print(f"wrote {out}/audit.html, indicators.csv, weights.csv, correlation.csv")
+    con.print(f"wrote {out}/audit/{key}/ (audit.html, indicators.csv, weights.csv, correlation.csv)")
 
 
 @index_app.command("cni-style")
@@ -556,6 +610,9 @@ def report_cmd(
     start = time.perf_counter()
     with con.status("building the report"):
         written = write_report(results, out, kinds, ctx=_context(data, no_verify), atomic=True)
+    from leftbehind.outdir import OutputFolder
+
+    OutputFolder(out).add_run_entries(written)
 
     def size(f: str) -> str:
         n = (out / f).stat().st_size
@@ -567,9 +624,6 @@ def report_cmd(
         "the report works offline: open report.html in a browser or attach it to an e-mail "
         f"({FILES['html']} holds all data, scripts and the map)"
     )
-
-
-ROBUSTNESS_OPTIONS = ("edition", "imd", "population", "ward_imd", "threshold", "lookup", "residents")
 
 
 def _robustness_signature(fn):
@@ -586,17 +640,20 @@ def _robustness_signature(fn):
     ]
     for name in ROBUSTNESS_OPTIONS:
         o = BY_NAME[name]
-        if o.kind == "choice":
-            typ = enum.Enum(o.name, {c: c for c in o.choices}, type=str)
-            default = typ(o.default)
-        else:
-            typ, default = float, o.default
+        typ = enum.Enum(o.name, {c: c for c in o.choices}, type=str) if o.kind == "choice" else float
         params.append(
             inspect.Parameter(
                 o.name,
                 inspect.Parameter.KEYWORD_ONLY,
-                default=default,
-                annotation=Annotated[typ, typer.Option(o.flag, help=o.help)],
+                default=None,  # not given: the folder's run's value, else the run's default
+                annotation=Annotated[
+                    typ | None,
+                    typer.Option(
+                        o.flag,
+                        help=f"{o.help} Default: the folder's run's, else {o.cli_default()}.",
+                        show_default=False,
+                    ),
+                ],
             )
         )
     fn.__signature__ = inspect.Signature(params)
@@ -607,9 +664,8 @@ def _robustness_signature(fn):
 @guarded
 @_robustness_signature
 def robustness_cmd(
-    out: Annotated[Path, typer.Option("--out", help="Folder: writes DIR/robustness/ (replaced atomically).")] = Path(
-        "out"
-    ),
+    out: Annotated[Path, typer.Option("--out", help=OUT_HELP + " Writes DIR/robustness/EDITION/.")] = Path("out"),
+    force: Force = False,
     replications: Annotated[
         int, typer.Option("--replications", min=100, max=200_000, help="Replications of the ensemble.")
     ] = 10_000,
@@ -629,19 +685,14 @@ def robustness_cmd(
 ) -> None:
     """How sure is each left-behind area? An uncertainty ensemble over the ward-IMD construction, the
     cut-offs, the CNI and IMD weights, noise in the domain ranks and (2025) the IMD paired with CNI 2023;
-    Sobol and one-at-a-time sensitivity. Writes DIR/robustness/: areas.csv, counts.csv, list_size.csv,
+    Sobol and one-at-a-time sensitivity. Writes DIR/robustness/EDITION/: areas.csv, counts.csv, list_size.csv,
     sensitivity.csv, outcomes.csv (2020), summary.json."""
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from leftbehind.analysis.robustness.run import robustness
-    from leftbehind.analysis.robustness.spec import load_spec
-    from leftbehind.io import check_writable
-    from leftbehind.options import make_run_options
+    from leftbehind.api import command_line, robustness
 
-    opts = make_run_options(**{k: getattr(v, "value", v) for k, v in options.items()}, skip_indices=True, ensemble=0)
-    load_spec(spec)  # a bad spec stops here, before any work
-    check_writable(out / "robustness" if out.is_dir() else out)
+    given = {k: getattr(v, "value", v) for k, v in options.items()}
     ctx = _context(data, no_verify)
     con = _console()
     with Progress(
@@ -657,10 +708,19 @@ def robustness_cmd(
         def progress(what, done, total):
             bar.update(task, description=what, completed=done or 0, total=total)
 
-        res = robustness(
-            opts, ctx, replications=replications, seed=seed, spec_path=spec, sobol_n=sobol_n, progress=progress
-        )
-    _write_sub(out, "robustness", res.tables, res.summary)
+        with command_line():
+            res = robustness(
+                given.pop("edition"),
+                replications=replications,
+                seed=seed,
+                spec=spec,
+                sobol_n=sobol_n,
+                out=out,
+                force=force,
+                ctx=ctx,
+                progress=progress,
+                **given,
+            )
     s = res.summary
     con.print(
         f"{s['areas']:,} areas ({s['unit']}), {s['replications']:,} replications (seed {s['seed']}) in "
@@ -686,28 +746,27 @@ def robustness_cmd(
         con.print(f"most important source (total Sobol index of the Jaccard): {m['source']} (ST {m['ST_jaccard']:.2f})")
     for note in s["notes"]:
         con.print(f"note: {note}")
-    con.print(f"wrote {out}/robustness/ (areas.csv, counts.csv, list_size.csv, sensitivity.csv, summary.json)")
-    _refresh_report(out, ctx, con, "the sensitivity analysis")
+    con.print(
+        f"wrote {out}/robustness/{res.key}/ (areas.csv, counts.csv, list_size.csv, sensitivity.csv, summary.json)"
+    )
+    if "report.html" in res.written:
+        con.print(f"updated {out}/report.html with the sensitivity analysis")
 
 
-def _write_tables(folder: Path, tables: dict, summary: dict | None = None, files: dict | None = None) -> None:
-    """Write registered tables (by registry name) into ``folder`` atomically, with summary.json and
-    any extra files (name -> bytes)."""
-    import json
+def _record(kind: str, key: str | None, **kw) -> dict:
+    """The section record of a later command (leftbehind.api.section_record_for)."""
+    from leftbehind.api import section_record_for
 
-    from leftbehind.io import atomic_dir, csv_to
-    from leftbehind.report.registry import registry
+    return section_record_for(kind, key, **kw)
 
-    reg = registry()
-    with atomic_dir(folder) as tmp:
-        for name, table in tables.items():
-            t = reg[name]
-            t.check(table)
-            csv_to(table, tmp / Path(t.path).name)
-        for fname, data in (files or {}).items():
-            (tmp / fname).write_bytes(data)
-        if summary is not None:
-            (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
+
+def _write_section(
+    folder, kind: str, key: str | None, tables: dict, summary: dict, record: dict, files: dict | None = None
+) -> None:
+    """Write a later command's section, atomically (leftbehind.api.write_section)."""
+    from leftbehind.api import write_section
+
+    write_section(folder, kind, key, tables, summary, record, files)
 
 
 @app.command("target")
@@ -717,7 +776,12 @@ def target_cmd(
         list[str],
         typer.Argument(help="A preset (lbn2020, cwf, pride-in-place) or a YAML rule file; two with --compare."),
     ],
-    out: Annotated[Path, typer.Option("--out", help="Folder to write (replaced atomically).")] = Path("target"),
+    out: Annotated[Path, typer.Option("--out", help=OUT_HELP + " Writes DIR/target/NAME/.")] = Path("out"),
+    name: Annotated[
+        str | None,
+        typer.Option("--name", help="The section's name (default: the rule's name, or A-vs-B with --compare)."),
+    ] = None,
+    force: Force = False,
     count: Annotated[int | None, typer.Option("--count", min=1, help="Areas to select (overrides the rule).")] = None,
     budget: Annotated[
         float | None, typer.Option("--budget", min=0, help="Total money in pounds: amounts are scaled to add up to it.")
@@ -727,81 +791,43 @@ def target_cmd(
     no_verify: NoVerify = False,
 ) -> None:
     """Simulate a funding selection: which areas a rule picks, why each candidate is in or out, and where the
-    money goes (selection.csv, by_region.csv, by_lad.csv, summary.json)."""
-    from leftbehind.analysis.designations import match
-    from leftbehind.analysis.targeting import by_area, fit, load_rule, money, select, summary, unit_table
-    from leftbehind.analysis.targeting import compare as compare_rules
+    money goes (DIR/target/NAME/: selection.csv, by_region.csv, by_lad.csv, summary.json)."""
+    from leftbehind.api import command_line, target
     from leftbehind.errors import UsageError
-    from leftbehind.io import check_writable
 
     if compare != (len(rules) == 2) or len(rules) > 2:
         raise UsageError(
             "give one rule, or two rules with --compare", hint="e.g. leftbehind target cwf pride-in-place --compare"
         )
-    loaded = [load_rule(r) for r in rules]
-    check_writable(out)
     ctx = _context(data, no_verify)
     con = _console()
-    sels = []
-    with con.status("selecting"):
-        for rule in loaded:
-            t = unit_table(rule, ctx)
-            sel = select(rule, t, ctx, count=count)
-            if budget is not None:
-                sel["amount_gbp"] = money(rule, sel["population"].to_numpy(), sel["selected"].to_numpy(), budget)
-            sels.append((rule, t, sel))
+    with con.status("selecting"), command_line():
+        res = target(
+            rules[0], count, budget, compare=rules[1] if compare else None, name=name, out=out, force=force, ctx=ctx
+        )
+    key = res.key
     if compare:
-        (ra, _, a), (rb, _, b) = sels
-        if ra.unit != rb.unit:
-            raise UsageError(
-                f"rules {ra.name} and {rb.name} select different units ({ra.unit}, {rb.unit})",
-                hint="compare rules on the same unit",
-            )
-        stats, moved = compare_rules(a, b)
-        both = a[["area_code", "area_name", "lad_name", "region_name", "population", "selected", "amount_gbp"]].merge(
-            b[["area_code", "selected", "amount_gbp"]], on="area_code", suffixes=("_a", "_b")
-        )
-        both = both[both["selected_a"] | both["selected_b"]].sort_values("area_code").reset_index(drop=True)
-        _write_tables(
-            out,
-            {"target_comparison": both, "target_money_moved": moved},
-            {"rule_a": ra.name, "rule_b": rb.name, **stats},
-        )
+        stats, moved = res.summary, res.tables["target_money_moved"]
+        a, b = stats["rule_a"], stats["rule_b"]
         con.print(
-            f"{ra.name} vs {rb.name} ({ra.unit}): {stats['selected_a']} and {stats['selected_b']} areas, overlap "
-            f"{stats['overlap']} (Jaccard {stats['jaccard']:.3f}); {rb.name} gains {stats['gained_by_b']} areas "
+            f"{a} vs {b} ({res.unit}): {stats['selected_a']} and {stats['selected_b']} areas, overlap "
+            f"{stats['overlap']} (Jaccard {stats['jaccard']:.3f}); {b} gains {stats['gained_by_b']} areas "
             f"({stats['residents_gained_by_b']:,} residents) and loses {stats['lost_by_b']} "
             f"({stats['residents_lost_by_b']:,})"
         )
         for r in moved.itertuples():
             con.print(f"  {r.region_name}: {r.amount_gbp_a:,.0f} -> {r.amount_gbp_b:,.0f} pounds ({r.moved_gbp:+,.0f})")
-        con.print(f"wrote {out}/ (comparison.csv, money_moved.csv, summary.json)")
+        con.print(f"wrote {out}/target/{key}/ (comparison.csv, money_moved.csv, summary.json)")
         return
-    rule, t, sel = sels[0]
-    summ = summary(rule, sel)
-    checks = {}
-    for dataset in rule.checks:
-        m = match(ctx.load(dataset), t, rule.unit, dataset)
-        n = rule.count if count is None else count
-        pub = set(m["area_code"].dropna())
-        checks[dataset] = {
-            **fit(sel, pub),
-            "unmatched_rows": int((m["method"] == "unmatched").sum()),
-            "near_matches": int((m["method"] == "near").sum()),
-            "count": n,
-        }
-    summ["checks"] = checks
-    summ["description"] = rule.description
-    _write_tables(
-        out,
-        {"target_selection": sel, "target_by_region": by_area(sel, "region"), "target_by_lad": by_area(sel, "lad")},
-        summ,
-    )
+    summ = res.summary
+    checks = summ["checks"]
     con.print(
-        f"{rule.name} ({rule.unit}, {rule.imd}): {summ['areas']:,} of {summ['candidates']:,} areas, "
+        f"{summ['rule']} ({summ['unit']}, {summ['imd']}): {summ['areas']:,} of {summ['candidates']:,} areas, "
         f"{summ['residents']:,} residents, {summ['amount_gbp']:,.0f} pounds "
         f"({summ['gbp_per_resident'] or 0:,.2f} a resident)"
     )
+    for note in summ.get("notes", []):
+        con.print(f"note: {note}")
     if summ["just_in"]:
         con.print("just in:  " + "; ".join(f"{r['area_name']} ({r['lad_name']}, {r['rank']})" for r in summ["just_in"]))
     if summ["just_out"]:
@@ -813,7 +839,7 @@ def target_cmd(
             f"against {dataset} ({c['published']} areas matched from the list): {c['matched']} selected; precision "
             f"{c['precision']:.3f}, recall {c['recall']:.3f}, F1 {c['f1']:.3f}"
         )
-    con.print(f"wrote {out}/ (selection.csv, by_region.csv, by_lad.csv, summary.json)")
+    con.print(f"wrote {out}/target/{key}/ (selection.csv, by_region.csv, by_lad.csv, summary.json)")
 
 
 @app.command("profile")
@@ -822,7 +848,12 @@ def profile_cmd(
     areas: Annotated[
         Path, typer.Argument(help="GeoJSON of polygons (each with a name), or CSV of area_id, lsoa21_code.")
     ],
-    out: Annotated[Path, typer.Option("--out", help="Folder to write (replaced atomically).")] = Path("profiles"),
+    out: Annotated[Path, typer.Option("--out", help=OUT_HELP + " Writes DIR/profile/NAME/.")] = Path("out"),
+    name: Annotated[
+        str | None,
+        typer.Option("--name", help="The section's name (default: the areas file's name, less .geojson/.csv)."),
+    ] = None,
+    force: Force = False,
     comparator: Annotated[
         str | None,
         typer.Option("--comparator", help="A 2024 local authority to compare with (default: the area's own)."),
@@ -831,62 +862,36 @@ def profile_cmd(
     no_verify: NoVerify = False,
 ) -> None:
     """Profile your own areas: residents, CNI 2023 and IMD 2025 with national percentiles, the share in
-    left-behind LSOAs, IoD2025 indicators beside England, the region and a comparator (profiles.csv, and a
-    one-page HTML profile per area)."""
-    from leftbehind.analysis.current import MEANS_2025, POOLED_2025, area_table
-    from leftbehind.analysis.profile import profile_html, profiles, read_areas, slug
-    from leftbehind.editions import edition
-    from leftbehind.io import atomic_dir, check_writable, csv_to
-    from leftbehind.report.registry import table_def
+    left-behind LSOAs, IoD2025 indicators beside England, the region and a comparator (DIR/profile/NAME/:
+    profiles.csv, and a one-page HTML profile per area)."""
+    from leftbehind.api import command_line, profile
 
-    check_writable(out)
     ctx = _context(data, no_verify)
     con = _console()
-    with con.status("profiling"):
-        a = read_areas(areas, ctx)
-        lsoa = area_table(edition("2025"), 0.10, ctx=ctx)
-        t = profiles(a, lsoa, ctx, comparator)
-    f8 = ctx.load(edition("2025").outcomes.dataset).columns
-    indicators = [(num, label, "% of residents") for _, label, num in POOLED_2025] + [
-        (c, label, unit) for c, label, unit in MEANS_2025 if c in f8
-    ]
-    spec = table_def("profiles")
-    spec.check(t)
-    with atomic_dir(out) as tmp:
-        csv_to(t, tmp / "profiles.csv")
-        (tmp / "profiles").mkdir()
-        for row in t.to_dict("records"):
-            (tmp / "profiles" / f"{slug(row['area'])}.html").write_text(profile_html(row, indicators), encoding="utf-8")
+    with con.status("profiling"), command_line():
+        res = profile(areas, comparator, name=name, out=out, force=force, ctx=ctx)
+    t, key = res.tables["profiles"], res.key
     for r in t.itertuples():
         con.print(
             f"{r.area}: {r.population:,.0f} residents in {r.lsoas} LSOAs ({100 * r.population_uncertain_share:.0f}% "
             f"uncertain), CNI 2023 percentile {r.cni_national_percentile:.0f}, IMD 2025 percentile "
             f"{r.imd_national_percentile:.0f}, {100 * r.share_in_left_behind_lsoas:.0f}% in left-behind LSOAs"
         )
-    con.print(f"wrote {out}/profiles.csv and {len(t)} profiles in {out}/profiles/")
-
-
-def _write_sub(out: Path, sub: str, tables: dict, summary: dict, files: dict | None = None) -> None:
-    """Write registered tables, summary.json and extra files into DIR/sub/ atomically."""
-    out.mkdir(parents=True, exist_ok=True)
-    _write_tables(out / sub, tables, summary, files)
+    con.print(f"wrote {out}/profile/{key}/profiles.csv and {len(t)} profiles in {out}/profile/{key}/profiles/")
 
 
 def _refresh_report(out: Path, ctx, con, what: str) -> None:
-    if (out / "summary.json").is_file() and (out / "wards.parquet").is_file():  # a finished run: add the section
-        from leftbehind.report.build import write_report
-        from leftbehind.report.tables import read_results
+    from leftbehind.api import refresh_report
 
-        write_report(read_results(out), out, ("html",), ctx=ctx, atomic=True)
+    if refresh_report(out, ctx):  # a finished run: add the section
         con.print(f"updated {out}/report.html with {what}")
 
 
 @app.command("history")
 @guarded
 def history_cmd(
-    out: Annotated[Path, typer.Option("--out", help="Folder: writes DIR/history/ (replaced atomically).")] = Path(
-        "out"
-    ),
+    out: Annotated[Path, typer.Option("--out", help=OUT_HELP + " Writes DIR/history/.")] = Path("out"),
+    force: Force = False,
     seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the k-medoids starts.")] = 2024,
     data: DataDir = None,
     no_verify: NoVerify = False,
@@ -895,12 +900,15 @@ def history_cmd(
     persistence in the most deprived decile, a sequence typology (optimal matching, weighted k-medoids,
     Houlden et al. 2024) and ward trajectories. Writes DIR/history/: lsoa11.csv, wards17.csv, wards24.csv,
     typology_silhouettes.csv, typology_clusters.csv, typology_crosstab.csv, summary.json."""
+    from leftbehind.analysis.areas import WARD_OPTIONS
     from leftbehind.analysis.history.build import history_spec
     from leftbehind.analysis.history.run import history
-    from leftbehind.io import check_writable
+    from leftbehind.options import make_run_options
     from leftbehind.report.build import ReadAhead
 
-    check_writable(out / "history" if out.is_dir() else out)
+    folder = _folder(out, force)
+    eff, based_on = folder.options_for({name: None for name in WARD_OPTIONS}, command="history")
+    opts = make_run_options(**eff, skip_indices=True, ensemble=0)
     ctx = _context(data, no_verify)
     con = _console()
     extra = ("lookup_lsoa11_wd17", "lookup_lsoa21_wd24", "lookup_lsoa11_lsoa21", "cni2019_wards", "cni2023_lsoa21")
@@ -908,9 +916,10 @@ def history_cmd(
         con.status("history") as status,
         ReadAhead(ctx, (*history_spec().datasets(), *extra), geometry=False) as ahead,
     ):
-        res = history(ctx, progress=lambda what: status.update(what), seed=seed)
+        res = history(ctx, progress=lambda what: status.update(what), seed=seed, opts=opts)
         ahead.close()
-    _write_sub(out, "history", res.tables, res.summary)
+    record = _record("history", None, opts=opts, based_on=based_on, edition=None, seed=seed)
+    _write_section(folder, "history", None, res.tables, res.summary, record)
     s, ty = res.summary["lsoa11"], res.summary["typology"]
     con.print(
         f"{s['lsoas']:,} LSOAs 2011 ({s['lsoas_with_2010']:,} with IMD 2004-2010); in the most deprived decile in all "
@@ -943,12 +952,15 @@ SPATIAL_UNITS = {"2020": ("ward17",), "2025": ("lsoa21", "wards24", "msoa21")}
 @app.command("spatial")
 @guarded
 def spatial_cmd(
-    out: Annotated[Path, typer.Option("--out", help="Folder: writes DIR/spatial/ (replaced atomically).")] = Path(
-        "out"
-    ),
+    out: Annotated[Path, typer.Option("--out", help=OUT_HELP + " Writes DIR/spatial/EDITION-UNIT/.")] = Path("out"),
+    force: Force = False,
     edition: Annotated[
-        str, typer.Option("--edition", help="2020 (CNI 2019, wards 2017) or 2025 (CNI 2023 x IMD 2025).")
-    ] = "2020",
+        str | None,
+        typer.Option(
+            "--edition",
+            help="2020 (CNI 2019, wards 2017) or 2025 (CNI 2023 x IMD 2025); default: the folder's run's, else 2020.",
+        ),
+    ] = None,
     unit: Annotated[
         str | None,
         typer.Option("--unit", help="2020: ward17; 2025: lsoa21 (default), wards24 or msoa21."),
@@ -964,18 +976,24 @@ def spatial_cmd(
     ] = 0.85,
     seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the permutations.")] = 12345,
     lookup: Annotated[
-        str, typer.Option("--lookup", help="Wards 2017: small areas to wards by oa (default) or best_fit.")
-    ] = "oa",
+        str | None,
+        typer.Option(
+            "--lookup",
+            help="Wards 2017: small areas to wards by oa or best_fit (default: the folder's run's, else oa).",
+        ),
+    ] = None,
     data: DataDir = None,
     no_verify: NoVerify = False,
 ) -> None:
     """Do left-behind neighbourhoods cluster? Contiguity weights from the unit's polygons, global and local join
     counts with permutation inference (Benjamini-Hochberg), Moran's I of the CNI and IMD scores, clusters of
-    contiguous left-behind areas and 'surrounded' areas. Writes DIR/spatial/: global.csv, local.csv,
+    contiguous left-behind areas and 'surrounded' areas. Writes DIR/spatial/EDITION-UNIT/: global.csv, local.csv,
     clusters.csv, map.png, summary.json."""
     from leftbehind.errors import UsageError
-    from leftbehind.io import check_writable
+    from leftbehind.options import make_run_options
 
+    folder = _folder(out, force)
+    edition = edition or (folder.run_options() or {}).get("edition") or "2020"
     if edition not in SPATIAL_UNITS:
         raise UsageError(f"unknown --edition {edition!r}", hint="use 2020 or 2025")
     unit = unit or SPATIAL_UNITS[edition][0]
@@ -988,11 +1006,14 @@ def spatial_cmd(
         )
     if not 0 < surrounded_share <= 1:
         raise UsageError(f"--surrounded-share {surrounded_share} is not in (0, 1]", hint="e.g. --surrounded-share 0.85")
-    if lookup not in ("oa", "best_fit"):
+    if lookup not in (None, "oa", "best_fit"):
         raise UsageError(f"unknown --lookup {lookup!r}", hint="use oa or best_fit")
+    from leftbehind.analysis.areas import WARD_OPTIONS
     from leftbehind.analysis.spatial.run import spatial
 
-    check_writable(out / "spatial" if out.is_dir() else out)
+    given = {name: None for name in WARD_OPTIONS} | {"lookup": lookup}
+    eff, based_on = folder.options_for(given, command="spatial")
+    opts = make_run_options(**eff, edition=edition, skip_indices=True, ensemble=0)
     ctx = _context(data, no_verify)
     con = _console()
     with con.status("spatial") as status:
@@ -1003,16 +1024,28 @@ def spatial_cmd(
             permutations=permutations,
             seed=seed,
             surrounded_share=surrounded_share,
-            lookup=lookup,
             progress=lambda what: status.update(what),
+            opts=opts,
         )
-    _write_sub(out, "spatial", res.tables, res.summary, {"map.png": res.map_png})
+    key = f"{edition}-{unit}"
+    record = _record(
+        "spatial",
+        key,
+        opts=opts,
+        based_on=based_on,
+        unit=unit,
+        permutations=permutations,
+        seed=seed,
+        surrounded_share=surrounded_share,
+    )
+    _write_section(folder, "spatial", key, res.tables, res.summary, record, {"map.png": res.map_png})
     for line in res.summary["statements"]:
         con.print(line)
     for note in res.summary["notes"]:
         con.print(f"note: {note}")
     con.print(
-        f"{res.summary['seconds_total']:.1f} s; wrote {out}/spatial/ (global.csv, local.csv, clusters.csv, map.png)"
+        f"{res.summary['seconds_total']:.1f} s; wrote {out}/spatial/{key}/ "
+        "(global.csv, local.csv, clusters.csv, map.png)"
     )
     _refresh_report(out, ctx, con, "the spatial section")
 
@@ -1026,7 +1059,11 @@ app.add_typer(designations_app, name="designations")
 def designations_match(
     file: Annotated[Path, typer.Argument(help="CSV of area codes, or names with their local authority.")],
     unit: Annotated[str, typer.Option("--unit", help="msoa21 | wards24 | lsoa21")] = "msoa21",
-    out: Annotated[Path, typer.Option("--out", help="Folder to write (replaced atomically).")] = Path("designations"),
+    out: Annotated[Path, typer.Option("--out", help=OUT_HELP + " Writes DIR/designations/NAME/.")] = Path("out"),
+    name: Annotated[
+        str | None, typer.Option("--name", help="The section's name (default: the list file's name, less .csv).")
+    ] = None,
+    force: Force = False,
     data: DataDir = None,
     no_verify: NoVerify = False,
 ) -> None:
@@ -1037,7 +1074,6 @@ def designations_match(
     from leftbehind.analysis.designations import match
     from leftbehind.analysis.targeting import Rule, unit_table
     from leftbehind.errors import DataError, UsageError
-    from leftbehind.io import check_writable
 
     if unit not in ("msoa21", "wards24", "lsoa21"):
         raise UsageError(f"--unit: unknown unit {unit!r}", hint="use msoa21, wards24 or lsoa21")
@@ -1050,12 +1086,22 @@ def designations_match(
             f"designation file {file} could not be read ({type(exc).__name__})",
             hint="save it as UTF-8 CSV with a header row",
         ) from None
-    check_writable(out)
+    from leftbehind.outdir import section_key
+
+    folder = _folder(out, force)
+    key = section_key(name or file.stem)
     ctx = _context(data, no_verify)
     t = unit_table(Rule(name="units", unit=unit, count=1), ctx)
     m = match(d, t, unit, str(file))
     counts = m["method"].value_counts().to_dict()
-    _write_tables(out, {"designation_matches": m}, {"file": file.name, "unit": unit, "rows": len(m), **counts})
+    _write_section(
+        folder,
+        "designations",
+        key,
+        {"designation_matches": m},
+        {"file": file.name, "unit": unit, "rows": len(m), **counts},
+        _record("designations", key, unit=unit, file=file.name),
+    )
     con = _console()
     con.print(
         f"{len(m):,} rows of {file.name} against {len(t):,} {unit}: "
@@ -1063,7 +1109,7 @@ def designations_match(
     )
     for r in m[m["method"].isin(["near", "unmatched"])].itertuples():
         con.print(f"  row {r.row}: {r.review}", markup=False)
-    con.print(f"wrote {out}/matches.csv")
+    con.print(f"wrote {out}/designations/{key}/matches.csv")
 
 
 @app.command("serve")
@@ -1299,7 +1345,18 @@ def _run_signature(fn):
 @guarded
 @_run_signature
 def run(
-    out: Annotated[Path, typer.Option("--out", help="Output folder (replaced atomically).")] = Path("out"),
+    out: Annotated[Path, typer.Option("--out", help=OUT_HELP + " The run's own files are replaced atomically.")] = Path(
+        "out"
+    ),
+    clean: Annotated[
+        bool,
+        typer.Option(
+            "--clean",
+            help="Also remove the folder's later sections (robustness, history, spatial, target, profile ...); by "
+            "default they are kept and marked stale if this run differs from the one they were made from.",
+        ),
+    ] = False,
+    force: Force = False,
     exports: Annotated[
         bool,
         typer.Option(
@@ -1316,31 +1373,37 @@ def run(
     list, and write DIR (wards, outcomes, diagnostics, breakdowns, summary.json, SQLite)."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from leftbehind.analysis.pipeline import declared_inputs, run_pipeline
-    from leftbehind.io import check_writable
+    from leftbehind.api import execute_run
     from leftbehind.options import make_run_options
-    from leftbehind.report.build import EXPORTS, ReadAhead, write_report
-    from leftbehind.report.tables import write_results
 
     opts = make_run_options(**{k: getattr(v, "value", v) for k, v in options.items()})
-    check_writable(out)
+    _folder(out, force)
     ctx = _context(data, no_verify)
     con = _console()
-    with (
-        Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=con, transient=True
-        ) as bar,
-        ReadAhead(ctx, declared_inputs(opts)) as ahead,
-    ):
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=con, transient=True
+    ) as bar:
         task = bar.add_task("loading", total=None)
-        results = run_pipeline(opts, ctx=ctx, progress=lambda what: bar.update(task, description=what))
-        ahead.close()
-        bar.update(task, description=f"writing {out} and the report")
-        kinds = EXPORTS if exports else ("html",)
-        files = write_results(results, out, extra=lambda tmp: write_report(results, tmp, kinds, ctx=ctx))
+        results, files = execute_run(
+            opts,
+            ctx,
+            out=out,
+            force=force,
+            clean=clean,
+            exports=exports,
+            progress=lambda what: bar.update(task, description=what),
+        )
     if results.fits:
         _print_run_table(con, results.fits)
     _print_results(con, results, out)
+    for sec in results.section_list:
+        state = f"stale ({sec.reason})" if sec.stale else "current"
+        con.print(f"kept {out}/{sec.path}/ ({sec.command}): {state}")
+    if any(sec.stale for sec in results.section_list):
+        con.print(
+            "the stale sections were made from another run: re-run their commands, or `leftbehind run --clean` "
+            "to remove them"
+        )
     con.print(
         f"wrote {len(files)} files to {out}/ (report.html, wards.csv, outcomes.csv, diagnostics.csv, breakdowns/, "
         "summary.json, leftbehind.sqlite ...)"
@@ -1351,6 +1414,21 @@ def run(
             f"[bold red]{len(failed)} index rebuild(s) did not match the published values:[/] {', '.join(failed)}"
         )
         raise typer.Exit(1)
+
+
+def _unwrap_help(typer_app: typer.Typer) -> None:
+    """Docstrings are wrapped at 120 columns in the source; rich keeps their line breaks, which showed as
+    ragged lines in ``--help``. Each paragraph becomes one line (rich wraps it to the terminal)."""
+    import inspect
+
+    for info in typer_app.registered_commands:
+        doc = info.help or inspect.getdoc(info.callback) or ""
+        info.help = "\n\n".join(" ".join(p.split()) for p in doc.split("\n\n"))
+    for group in typer_app.registered_groups:
+        _unwrap_help(group.typer_instance)
+
+
+_unwrap_help(app)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -64,9 +64,11 @@ import contextlib
 import errno
 import json
 import os
+import re
 import shutil
 import socket
 import stat
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -83,6 +85,16 @@ TOKEN = "leftbehind-temporary-v1"
 _SUFFIXES = (".tmp", ".new")  # work folders are named .NAME.XXXXXXXX.tmp / .new (the marker decides, not the name)
 _NOT_WRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS}
 _NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
+#: What a file system that holds no ordinary files (/proc, /sys) answers to creating one.
+_REFUSED = {errno.ENOENT, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENODEV, errno.ENXIO}
+#: File systems of the kernel's own (``/proc/self/mounts`` types): no place for output.
+_VIRTUAL_FS = frozenset(
+    {
+        "proc", "sysfs", "cgroup", "cgroup2", "debugfs", "tracefs", "securityfs", "pstore", "bpf", "configfs",
+        "fusectl", "mqueue", "devpts", "binfmt_misc", "efivarfs", "selinuxfs", "autofs", "hugetlbfs", "nsfs",
+        "rpc_pipefs",
+    }
+)  # fmt: skip
 
 
 class OutputNotWritable(UsageError, OSError):
@@ -111,7 +123,13 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
             os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))  # normal permissions (umask)
         except OSError as exc:
             raise _write_error(exc, path, parent) from exc
-        yield tmp
+        try:
+            yield tmp
+        except Exception as exc:  # the caller's writes: a full disk (also SQLite's), a virtual file system
+            err = _write_error(exc, path, parent, inside=True)
+            if err is exc:
+                raise
+            raise err from exc
         try:
             os.replace(tmp, target)
         except OSError as exc:
@@ -164,9 +182,12 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
         raise _write_error(exc, path, parent) from exc
     try:
         yield new
-    except BaseException:
+    except BaseException as exc:
         _discard(work)
-        raise
+        err = _write_error(exc, path, parent, inside=True) if isinstance(exc, Exception) else exc
+        if err is exc:  # not a write error the user can act on: as it is
+            raise
+        raise err from exc  # the caller's writes: a full disk (also SQLite's), a virtual file system
     moved = False
     try:
         if os.path.lexists(target):
@@ -236,11 +257,25 @@ def _kind(p: Path, shown: Path, folder: Path) -> str | None:
     return "dir" if stat.S_ISDIR(st.st_mode) else "other"
 
 
-def _write_error(exc: OSError, shown: Path, folder: Path) -> OSError:
-    """A UsageError for what the user can fix (permissions, read-only, full disk); else ``exc``."""
+def _write_error(exc: BaseException, shown: Path, folder: Path, *, inside: bool = False) -> BaseException:
+    """A UsageError for what the user can fix (permissions, read-only, full disk, a folder on a
+    virtual file system such as /proc, a name too long); else ``exc``.
+
+    ``inside``: ``exc`` came from the caller's writes inside an :func:`atomic_dir` or
+    :func:`atomic_path` block. There a missing file or an invalid argument may be a bug, so those
+    are translated only when the folder is on a virtual file system or is gone. A full disk is
+    recognised from OSError's errno, from the text of writers that set none (pyarrow) and from
+    SQLite's "database or disk is full"; any other exception is returned as it is."""
     if isinstance(exc, OutputNotWritable):
         return exc
-    code = exc.errno
+    if isinstance(exc, OSError):
+        code = exc.errno
+        if code is None and "No space left on device" in str(exc):  # some writers (pyarrow) may not set errno
+            code = errno.ENOSPC
+    elif _sqlite_full(exc):
+        code = errno.ENOSPC
+    else:
+        return exc
     if code in _NOT_WRITABLE:
         why = "it is on a read-only file system" if code == errno.EROFS else "permission denied"
         return OutputNotWritable(
@@ -254,7 +289,68 @@ def _write_error(exc: OSError, shown: Path, folder: Path) -> OSError:
             hint="free some disk space, or choose another --out on another disk",
             code=code,
         )
+    if code == errno.EFBIG:
+        return OutputNotWritable(
+            f"cannot write {shown}: a file is too large for the file system of folder {folder} ({os.strerror(code)})",
+            hint="choose another --out, on a file system that takes large files",
+            code=code,
+        )
+    if code == errno.ENAMETOOLONG:
+        return OutputNotWritable(
+            f"cannot write {shown}: the name is too long for the file system ({os.strerror(code)})",
+            hint="choose a shorter --out",
+            code=code,
+        )
+    if code in _REFUSED:
+        fs = _fs_type(folder)
+        if fs in _VIRTUAL_FS:
+            return OutputNotWritable(
+                f"cannot write {shown}: folder {folder} is on the kernel's virtual file system {fs}, which holds "
+                f"no ordinary files or folders ({os.strerror(code)})",
+                hint="choose another --out, a folder on a disk (e.g. under your home folder or /tmp)",
+                code=code,
+            )
+        if not os.path.isdir(folder):
+            return OutputNotWritable(
+                f"cannot write {shown}: folder {folder} no longer exists (it was removed or renamed while writing)",
+                hint="create it again, or choose another --out",
+                code=code,
+            )
+        if not inside:
+            return OutputNotWritable(
+                f"cannot write {shown}: the file system of folder {folder} refused to create it ({os.strerror(code)})",
+                hint="choose another --out, a folder on an ordinary disk",
+                code=code,
+            )
     return exc
+
+
+def _sqlite_full(exc: BaseException) -> bool:
+    """SQLite's SQLITE_FULL ("database or disk is full"), without importing sqlite3."""
+    sqlite3 = sys.modules.get("sqlite3")
+    if sqlite3 is None or not isinstance(exc, sqlite3.OperationalError):
+        return False
+    return getattr(exc, "sqlite_errorcode", None) == 13 or "database or disk is full" in str(exc)
+
+
+def _fs_type(folder: Path) -> str | None:
+    """The type of the file system holding ``folder`` (from ``/proc/self/mounts``), or None."""
+    try:
+        with open("/proc/self/mounts", encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    where = os.path.realpath(folder)
+    best, kind = None, None
+    for line in lines:
+        parts = line.split()
+        if len(parts) < 3:
+            continue
+        mnt = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), parts[1])  # \040 is a space
+        inside = where == mnt or where.startswith(mnt.rstrip("/") + "/")
+        if inside and (best is None or len(mnt) >= len(best)):  # the deepest; the last mounted on a tie
+            best, kind = mnt, parts[2]
+    return kind
 
 
 # ------------------------------------------------------------------ work folders and markers

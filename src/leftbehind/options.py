@@ -232,8 +232,53 @@ def run_options_model():
     )
 
 
+def smallest_threshold(n: int) -> float:
+    """The smallest threshold, to three significant figures, with floor(threshold x n) >= 1.
+
+    >>> smallest_threshold(7_433), smallest_threshold(33_755), smallest_threshold(100)
+    (0.000135, 2.97e-05, 0.01)
+    """
+    import math
+
+    exact = 1.0 / max(int(n), 1)
+    decimals = 2 - math.floor(math.log10(exact))  # three significant figures
+    step = 10.0**-decimals
+    t = round(math.ceil(exact / step - 1e-9) * step, decimals)
+    while math.floor(t * n + 1e-9) < 1:  # never below 1/n after rounding
+        t = round(t + step, decimals)
+    return t
+
+
+def check_threshold(threshold: float, n: int, noun: str = "areas", where: str = "") -> None:
+    """A UsageError when floor(threshold x n) is 0: such a threshold selects no area at all."""
+    import math
+
+    if n > 0 and math.floor(threshold * n + 1e-9) < 1:
+        from leftbehind.errors import UsageError
+
+        least = smallest_threshold(n)
+        raise UsageError(
+            f"--threshold {threshold:g} selects no area: the cut-off rank floor({threshold:g} x {n:,}) is 0 "
+            f"for the {n:,} {noun}{where}",
+            hint=f"use --threshold {least:g} or more (the smallest that selects one of the {n:,} {noun}); "
+            f"the default is {BY_NAME['threshold'].default:g}",
+        )
+
+
 def make_run_options(**values):
-    """Validated run options; a bad value is a UsageError naming its flag and the valid values."""
+    """Validated run options; a bad value is a UsageError naming its flag and the valid values.
+
+    A ``--threshold`` so small that floor(threshold x areas) is 0 on an edition's unit (the 7,433
+    wards of 2020, the 33,755 LSOAs 2021 of 2025) is refused here too, naming the smallest that works."""
+    opts = _validated(**values)
+    from leftbehind.editions import editions_for_run
+
+    for ed in sorted(editions_for_run(opts.edition), key=lambda e: e.unit.n_areas):
+        check_threshold(opts.threshold, ed.unit.n_areas, ed.unit.noun, f" of edition {ed.id}")
+    return opts
+
+
+def _validated(**values):
     from pydantic import ValidationError
 
     from leftbehind.errors import UsageError

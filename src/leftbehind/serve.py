@@ -8,6 +8,13 @@ data options travel in the ``LEFTBEHIND_SERVE`` environment variable); every wor
 itself and follows re-runs of the folder on its own. The folder is checked once, before any
 worker starts, so a folder with no finished run is the same clear error as with one worker.
 
+Before anything starts, the address is tried: a port in use, a port below 1024 without the rights
+to it, or a host that is not an address of this machine is one clear
+:class:`~leftbehind.errors.UsageError` (exit 2), not uvicorn's log line. Requests whose ``Host``
+header is not a name of the address listened on are refused (400; DNS-rebinding protection, see
+:func:`leftbehind.web.app.allowed_hosts`); ``LEFTBEHIND_ALLOWED_HOSTS`` (comma-separated) adds
+names, e.g. a reverse proxy's.
+
 Sockets get ``TCP_NODELAY``: uvicorn's shared multi-worker socket is created without the TCP
 protocol number, so asyncio does not set it, and a small response then waits for the client's
 delayed ACK (about 40 ms on Linux). httptools and uvloop are used when installed (they are not
@@ -17,6 +24,7 @@ dependencies); uvicorn's h11 and asyncio otherwise.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import socket
 from pathlib import Path
@@ -25,6 +33,7 @@ import orjson
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 ENV = "LEFTBEHIND_SERVE"
+HOSTS_ENV = "LEFTBEHIND_ALLOWED_HOSTS"
 
 
 def default_workers() -> int:
@@ -78,7 +87,55 @@ def worker_app():
     from leftbehind.web.app import create_app
 
     cfg = orjson.loads(os.environ[ENV])
-    return create_app(cfg["out"], ctx=_context(cfg["data"], cfg["verify"]), freeze_gc=True)
+    return create_app(
+        cfg["out"], ctx=_context(cfg["data"], cfg["verify"]), freeze_gc=True, allowed_hosts=cfg.get("allowed_hosts")
+    )
+
+
+def hosts_for(host: str) -> list[str]:
+    """The Host names the server on ``host`` answers (with those of LEFTBEHIND_ALLOWED_HOSTS)."""
+    from leftbehind.web.app import allowed_hosts
+
+    return sorted(allowed_hosts(host, os.environ.get(HOSTS_ENV, "").split(",")))
+
+
+def check_address(host: str, port: int) -> None:
+    """Bind ``host:port`` as uvicorn will (SO_REUSEADDR) and let go: a UsageError naming the problem if
+    the port is in use, needs privileges, or the host is not an address of this machine."""
+    from leftbehind.errors import UsageError
+
+    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    try:
+        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise UsageError(
+            f"--host {host}: not an address or a known name ({getattr(exc, 'strerror', None) or exc})",
+            hint="use 127.0.0.1 (this machine only, the default) or 0.0.0.0 (every interface)",
+        ) from None
+    for family, kind, proto, _, addr in dict.fromkeys(infos):
+        try:
+            with socket.socket(family, kind, proto) as s:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.bind(addr)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise UsageError(
+                    f"--port {port}: {where} is already in use by another program",
+                    hint=f"choose another --port (e.g. --port {port + 1 if port < 65535 else 8000}), or stop the "
+                    f"program listening on it (`ss -ltnp 'sport = :{port}'` shows which)",
+                ) from None
+            if exc.errno in (errno.EACCES, errno.EPERM):
+                raise UsageError(
+                    f"--port {port}: not allowed to listen on {where} (permission denied)",
+                    hint="ports below 1024 need administrator rights: use --port 1024 or above, e.g. --port 8000",
+                ) from None
+            if exc.errno == errno.EADDRNOTAVAIL:
+                raise UsageError(
+                    f"--host {host}: not an address of this machine ({os.strerror(exc.errno)})",
+                    hint="use 127.0.0.1 (this machine only, the default), 0.0.0.0 (every interface) or one of "
+                    "this machine's addresses",
+                ) from None
+            raise
 
 
 def serve(
@@ -94,6 +151,8 @@ def serve(
     """Serve the run in ``out`` until interrupted (SIGINT or SIGTERM)."""
     import uvicorn
 
+    check_address(host, port)  # a busy port is one clear error, before the run is read
+    hosts = hosts_for(host)
     workers = workers or default_workers()
     common = {
         "host": host,
@@ -108,7 +167,9 @@ def serve(
     if workers == 1:
         from leftbehind.web.app import create_app
 
-        application = create_app(out, ctx=_context(str(data) if data else None, verify), freeze_gc=True)
+        application = create_app(
+            out, ctx=_context(str(data) if data else None, verify), freeze_gc=True, allowed_hosts=hosts
+        )
         if announce:
             announce(workers)
         uvicorn.run(application, **common)
@@ -117,7 +178,7 @@ def serve(
 
     read_results(out)  # a folder with no finished run: the usual error, before any worker starts
     os.environ[ENV] = orjson.dumps(
-        {"out": str(Path(out).resolve()), "data": str(data) if data else None, "verify": verify}
+        {"out": str(Path(out).resolve()), "data": str(data) if data else None, "verify": verify, "allowed_hosts": hosts}
     ).decode()
     if announce:
         announce(workers)

@@ -155,6 +155,20 @@ class InputRecord(_Model):
     licence: str
 
 
+class SectionState(_Model):
+    """A later section of a run folder (robustness, history, spatial, target, profile ...)."""
+
+    path: str
+    command: str
+    edition: str | None = None
+    unit: str | None = None
+    options: dict[str, Any] = {}
+    made: str | None = None
+    based_on: str | None = None
+    stale: bool = False
+    reason: str = ""
+
+
 class RunSummary(_Model):
     """Everything ``summary.json`` says (field order = file order)."""
 
@@ -174,6 +188,10 @@ class RunSummary(_Model):
     inputs: list[InputRecord]
     citations: list[str]
     files: list[str] = []
+    # the key of this run (leftbehind.outdir.run_key) and the later sections of its folder as found when
+    # it was written, each with its state ("stale": made from another run); the report re-reads them
+    run_key: str | None = None
+    sections: list[SectionState] = []
 
 
 @dataclass
@@ -194,5 +212,19 @@ class Results:
     fits: list[IndexBuild] = field(default_factory=list)
     # summaries of the later commands run on the folder (history, spatial: DIR/<name>/summary.json)
     sections: dict[str, dict] = field(default_factory=dict)
+    # every later section of the folder (leftbehind.outdir.SectionInfo), and the one of each kind shown
+    section_list: list[Any] = field(default_factory=list)
+    section_paths: dict[str, str] = field(default_factory=dict)  # kind -> path of the instance shown
     attachments: dict[str, bytes] = field(default_factory=dict)  # e.g. spatial/map.png
     folder: Path | None = None  # the run folder the results were read from (read_results), else None
+
+    def __repr__(self) -> str:  # a notebook shows this: the run in one line, not every table
+        o = self.options
+        s = self.summary
+        lb = f", left_behind={s.groups['left_behind'].wards}" if s is not None and "left_behind" in s.groups else ""
+        where = f", folder={str(self.folder)!r}" if self.folder is not None else ""
+        sections = f", sections={[x.path for x in self.section_list]}" if self.section_list else ""
+        return (
+            f"Results(edition={getattr(o, 'edition', None)!r}, threshold={getattr(o, 'threshold', None)!r}{lb}, "
+            f"tables={sorted(self.tables)}{sections}{where})"
+        )

@@ -9,10 +9,12 @@ budget. ``png`` and ``geojson`` write one map and one layer per edition and unit
 2024 and MSOA 2021). Whenever the folder holds a finished run, ``datapackage.json`` is refreshed
 too (rewritten only if what it describes changed), so the tables of later commands join it.
 
-:class:`ReadAhead` builds the ward shapes and parses the inputs the later steps declare, in a
-worker thread, while the first steps run (shapely, GDAL and the CSV parser release the GIL). It
-is always stopped and joined before the command returns, on success *and* on failure: a worker
-still inside native code while the interpreter shuts down aborts the process or hangs it.
+:class:`ReadAhead` parses the inputs the later steps declare, then builds the ward shapes, in a
+worker thread while the first steps run (shapely, GDAL and the CSV parser release the GIL); a
+dataset whose validated frame is already in the frame cache is left to the step that reads it
+(reading Parquet back is quick, and many steps find their own results cached). It is always
+stopped and joined before the command returns, on success *and* on failure: a worker still
+inside native code while the interpreter shuts down aborts the process or hangs it.
 """
 
 from __future__ import annotations
@@ -52,21 +54,43 @@ class ReadAhead:
         self.close()
 
     def _work(self) -> None:
+        for dataset in self._datasets:  # first what the steps wait for, then what only the report needs
+            if self._stop.is_set():
+                return
+            with contextlib.suppress(Exception):
+                if not _frame_cached(self._ctx, dataset):  # a cached frame is read on demand in a moment
+                    self._ctx.read_ahead(dataset)
         if self._geometry and not self._stop.is_set():
             from leftbehind.report.geometry import cached_svg_paths
 
             with contextlib.suppress(Exception):
                 cached_svg_paths(self._ctx)
-        for dataset in self._datasets:
-            if self._stop.is_set():
-                return
-            with contextlib.suppress(Exception):
-                self._ctx.read_ahead(dataset)
 
     def close(self) -> None:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join()
+
+
+def _frame_cached(ctx: RunContext, dataset: str) -> bool:
+    """Whether the dataset's validated frame is in the on-disk frame cache (its sha256 checked here,
+    in the worker). Reading it back when a step needs it takes milliseconds; reading it ahead would
+    only take the CPU from the steps, many of which find their results cached anyway. The name is
+    the frame cache's own (:func:`leftbehind.data._cached_read`); if that changes, frames are read
+    ahead as before."""
+    import os
+
+    from leftbehind.data import _spec_digest
+    from leftbehind.data.schemas import spec_for
+    from leftbehind.data.sources import cache_dir
+
+    if os.environ.get("LEFTBEHIND_NO_FRAME_CACHE") == "1":
+        return False
+    res = ctx.resolve(dataset, record=False)
+    if not res.verified:
+        return False
+    spec = spec_for(dataset)
+    return (cache_dir() / "frames" / f"{spec.dataset}-{res.sha256[:16]}-{_spec_digest(spec)}.parquet").is_file()
 
 
 def write_report(results, folder: str | Path, exports=("html",), *, ctx: RunContext, atomic: bool = False) -> list[str]:

@@ -480,6 +480,7 @@ def build_context(results, paths: pd.DataFrame, viewbox, *, ctx: RunContext) -> 
         "citations": s.citations,
         "output_files": _output_files(results),
         **_certainty_context(results),
+        **_sections_context(results),
         **_targeting_context(results, ctx=ctx),
         **_history_context(results),
         **_spatial_context(results),
@@ -605,6 +606,24 @@ HEX_BINS = [
 ]
 
 
+def _hex_map(ctx: RunContext):
+    """:func:`leftbehind.report.geometry.hex_map`, cached on disk across runs (keyed by the sha256 of
+    the shapefile's four parts and the geometry module's code): reading the shapefile takes about a
+    tenth of a second and imports GDAL, in every run otherwise."""
+    from leftbehind.data.sources import cached_frame
+    from leftbehind.report.geometry import code_digest, hex_map
+
+    def make() -> pd.DataFrame:
+        hexes, vb = hex_map(ctx)
+        out = hexes.copy()
+        out.attrs = {"viewbox": [int(v) for v in vb]}
+        return out
+
+    parts = ("hexmap_west_shp", "hexmap_west_shx", "hexmap_west_dbf", "hexmap_west_prj")
+    t = cached_frame(ctx, "hex_map", code_digest(), make, datasets=parts)
+    return t, tuple(t.attrs.pop("viewbox"))
+
+
 def _economy_politics_context(results, page: dict, *, ctx: RunContext) -> dict:
     t = results.tables
     s = results.summary
@@ -615,9 +634,7 @@ def _economy_politics_context(results, page: dict, *, ctx: RunContext) -> dict:
         page["pcon"] = [
             [r.pcon_name, _clean(r.lbn_share), _clean(r.leave_share_est), bool(r.red_wall)] for r in pcon.itertuples()
         ]
-        from leftbehind.report.geometry import hex_map
-
-        hexes, vb = hex_map(ctx)
+        hexes, vb = _hex_map(ctx)
         by = pcon.set_index("pcon_code")
         items = []
         for h in hexes.itertuples():
@@ -708,6 +725,13 @@ def _rank_ranges(cert) -> dict | None:
     return {"codes": list(c.index), "rows": RawJSON(c.to_json(orient="values", double_precision=0))}
 
 
+def _stale_reason(results, rec: dict) -> str:
+    for s in results.section_list:
+        if s.path == rec.get("path") and s.stale:
+            return s.reason
+    return ""
+
+
 VERDICT_CLASS = {
     "reproduced": "v-ok",
     "supported": "v-ok",
@@ -724,6 +748,10 @@ def _certainty_context(results) -> dict:
     if cert is not None:
         bands = cert["band"].value_counts()
         nominal = cert["nominal_group"] == "left_behind"
+        out["certainty_title"] = (
+            f"Wards 2017, 2020 edition (CNI 2019 x IMD {results.options.imd}): this run's "
+            f"{results.options.ensemble:,}-replication ensemble"
+        )
         out["certainty_cards"] = [
             {"value": f"{int(bands.get(b, 0)):,}", "label": f"wards {b}"} for b in ("robust", "likely", "edge")
         ] + [
@@ -737,6 +765,30 @@ def _certainty_context(results) -> dict:
             "(spec analysis/robustness/default.yaml: ward-IMD construction, both cut-offs between 9% and 11%, CNI and "
             "IMD domain weights, noise in the domain ranks) in which a ward is left behind; "
             + Markup("<code>leftbehind robustness</code> runs 10,000 with the sensitivity analysis.")
+        )
+    rob = results.sections.get("robustness")
+    if rob is not None:
+        rec = rob.get("section") or {}
+        b, ls = rob.get("bands", {}), rob.get("list_size", {})
+        unit = rob.get("unit_title") or rob.get("unit") or ""
+        out["robustness_label"] = f"edition {rec.get('edition', results.options.edition)}, {unit}".rstrip(", ")
+        out["robustness_title"] = (
+            f"leftbehind robustness: {out['robustness_label']}, {int(rob.get('replications', 0)):,} replications"
+        )
+        out["robustness_cards"] = [
+            {"value": f"{int(b.get(k, 0)):,}", "label": f"{rob.get('unit', 'areas')} {k} (P(left behind) {lab})"}
+            for k, lab in (("robust", ">= 0.95"), ("likely", "0.5 to 0.95"), ("edge", "0.05 to 0.5"))
+        ]
+        if ls:
+            out["robustness_cards"].append(
+                {
+                    "value": f"{int(ls.get('nominal', 0)):,}",
+                    "label": f"nominal list; ensemble 90% range {ls.get('q05', 0):,.0f} to {ls.get('q95', 0):,.0f}",
+                }
+            )
+        out["robustness_note"] = (
+            f"From robustness/{rec.get('key', results.options.edition)}/ (made {rec.get('made', '')}, seed "
+            f"{rob.get('seed', '')}). " + ("Stale: " + s_reason if (s_reason := _stale_reason(results, rec)) else "")
         )
     sens = t.get("robustness_sensitivity")
     if sens is not None:
@@ -779,6 +831,52 @@ def _certainty_context(results) -> dict:
         out["claims"] = rows
         out["claims_counts"] = claims["verdict"].value_counts().to_dict()
     return out
+
+
+#: the options that decide which areas are classified, shown for each section
+_SHOWN_OPTIONS = ("imd", "population", "ward_imd", "threshold", "lookup", "residents")
+
+
+def describe_options(options: dict) -> str:
+    """The options that decide the areas, as flags (``--threshold 0.1, --imd 2019 ...``), then the
+    section's own (seed, permutations, rules ...)."""
+    from leftbehind.options import BY_NAME, RUN_OPTIONS
+
+    run_names = {o.name for o in RUN_OPTIONS}
+    bits = [f"{BY_NAME[k].flag} {_flat(options[k])}" for k in _SHOWN_OPTIONS if k in options]
+    bits += [
+        f"--{k.replace('_', '-')} {_flat(v)}" for k, v in options.items() if k not in run_names and v not in (None, "")
+    ]
+    return ", ".join(bits)
+
+
+def _flat(v) -> str:
+    return ",".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)
+
+
+def _sections_context(results) -> dict:
+    """The folder's later sections (each with its edition, unit, options, date and state) and the run's label."""
+    o = results.options
+    shown = set(results.section_paths.values())
+    rows = []
+    for s in results.section_list:
+        rows.append(
+            {
+                "path": s.path,
+                "command": s.command,
+                "edition": s.edition or "",
+                "unit": s.unit or "",
+                "options": describe_options(s.options),
+                "made": (s.made or "").replace("T", " ").rstrip("Z"),
+                "stale": s.stale,
+                "reason": s.reason,
+                "shown": s.path in shown,
+            }
+        )
+    return {
+        "folder_sections": rows,
+        "run_label": f"--edition {o.edition}, " + describe_options(o.model_dump(mode="json")),
+    }
 
 
 def _targeting_context(results, *, ctx: RunContext) -> dict:
@@ -1081,5 +1179,26 @@ def render_report(results, paths: pd.DataFrame, viewbox, *, ctx: RunContext) -> 
         loader=PackageLoader("leftbehind.report", "templates"),
         autoescape=select_autoescape(["html", "j2"]),
         keep_trailing_newline=True,
+        bytecode_cache=_bytecode_cache(),
     )
     return env.get_template("report.html.j2").render(**build_context(results, paths, viewbox, ctx=ctx))
+
+
+def _bytecode_cache():
+    """The compiled template, kept in the cache folder (``<cache>/templates``): compiling it takes
+    about 50 ms a run. Jinja keys it by the template's source (an edit compiles it again) and
+    writes it atomically; without a writable cache folder the template is compiled each time."""
+    import os
+
+    from jinja2 import FileSystemBytecodeCache
+
+    from leftbehind.data.sources import cache_dir
+
+    if os.environ.get("LEFTBEHIND_NO_FRAME_CACHE") == "1":
+        return None
+    try:
+        folder = cache_dir() / "templates"
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return FileSystemBytecodeCache(str(folder))

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from leftbehind.io import atomic_dir, csv_to
+from leftbehind.io import csv_to
 from leftbehind.report.registry import registry, table_def
 
 
@@ -61,6 +61,9 @@ def write_tables(results, tmp: Path) -> list[str]:
         csv_to(b.built, tmp / rel)
         written.append(rel)
     with sqlite3.connect(tmp / "leftbehind.sqlite") as con:
+        # the file is staged and swapped in whole: no fsync per table, no journal file (same bytes)
+        con.execute("PRAGMA synchronous=OFF")
+        con.execute("PRAGMA journal_mode=MEMORY")
         for name, table in results.tables.items():
             _sqlite_safe(table).to_sql(name, con, index=False, if_exists="replace")
     con.close()
@@ -68,19 +71,31 @@ def write_tables(results, tmp: Path) -> list[str]:
     return written
 
 
-def write_results(results, out: str | Path, extra=None) -> list[str]:
-    """Write every table of ``results`` under ``out`` (replaced atomically); return the files written.
+def write_results(results, out: str | Path, extra=None, *, force: bool = False, clean: bool = False) -> list[str]:
+    """Write every table of ``results`` into the output folder ``out``; return the files written.
 
-    ``extra``: an optional callable ``f(tmp_folder)`` writing more files (e.g. the report) inside
-    the same atomic swap.
+    The run's own entries are staged and swapped in (:meth:`leftbehind.outdir.OutputFolder.write_run`):
+    the later sections of the folder are kept (removed first with ``clean``) and listed, with their
+    state, in ``summary.json``. ``extra``: an optional callable ``f(staging_folder)`` writing more
+    files (e.g. the report) in the same swap.
     """
+    from leftbehind.analysis.results import SectionState
+    from leftbehind.outdir import OutputFolder, run_key
     from leftbehind.report.datapackage import NAME, write_datapackage
 
+    folder = OutputFolder(out, force=force).prepare()
+    if clean:
+        folder.clean_sections()
     if results.summary.run_date is None:
         from leftbehind.analysis.results import utc_now
 
         results.summary.run_date = utc_now()
-    with atomic_dir(out) as tmp:
+    results.summary.run_key = run_key(json.loads(summary_json(results.summary)))
+    found = folder.sections(against=results.summary.run_key)
+    results.summary.sections = [SectionState(**s.as_dict()) for s in found]
+    results.section_list = found
+
+    def build(tmp: Path) -> list[str]:
         written = write_tables(results, tmp) + ["summary.json", NAME]
         results.summary.files = sorted(written)
         text = summary_json(results.summary)
@@ -88,7 +103,9 @@ def write_results(results, out: str | Path, extra=None) -> list[str]:
         write_datapackage(tmp, json.loads(text), atomic=False)
         if extra is not None:
             written += [f for f in (extra(tmp) or []) if f not in written]
-    return sorted(written)
+        return sorted(written)
+
+    return folder.write_run(build)
 
 
 def _sqlite_safe(df: pd.DataFrame) -> pd.DataFrame:
@@ -101,6 +118,57 @@ def _sqlite_safe(df: pd.DataFrame) -> pd.DataFrame:
         ):
             out[c] = out[c].astype(object).where(out[c].notna(), None)
     return out
+
+
+#: the units a spatial section of each edition is shown for first (the edition's own unit first)
+_SPATIAL_FIRST = ("ward17", "wd17", "lsoa21", "wards24", "wd24", "msoa21")
+
+
+def _read_sections(res, out: Path) -> None:
+    """Find the folder's later sections; choose the one of each kind the report and the API show:
+    robustness of the run's edition; spatial of the run's edition (its own unit first); the history;
+    the most recent target selection. Every section stays listed in ``res.section_list``."""
+    from leftbehind.errors import UsageError
+    from leftbehind.outdir import OutputFolder
+
+    found = OutputFolder(out).sections()
+    res.section_list = found
+    edition = res.options.edition
+    chosen: dict[str, object] = {}
+    for s in found:
+        if s.kind == "robustness" and s.edition == edition:
+            chosen["robustness"] = s
+        elif s.kind == "history":
+            chosen["history"] = s
+    spatial = [s for s in found if s.kind == "spatial" and s.edition == edition]
+    spatial.sort(key=lambda s: _SPATIAL_FIRST.index(s.unit) if s.unit in _SPATIAL_FIRST else 99)
+    if spatial:
+        chosen["spatial"] = spatial[0]
+    targets = sorted((s for s in found if s.kind == "target"), key=lambda s: (s.made or "", s.path))
+    if targets:
+        chosen["target"] = targets[-1]
+    res.section_paths = {k: s.path for k, s in chosen.items()}
+    for kind, s in chosen.items():
+        f = out / s.path / "summary.json"
+        try:
+            res.sections[kind] = json.loads(f.read_text(encoding="utf-8"))
+        except ValueError:
+            raise UsageError(f"{f} is not valid JSON", hint=f"re-run `leftbehind {s.command} --out {out}`") from None
+    if "spatial" in chosen and (out / chosen["spatial"].path / "map.png").is_file():
+        res.attachments["spatial/map.png"] = (out / chosen["spatial"].path / "map.png").read_bytes()
+
+
+def section_file(path: str, chosen: dict[str, str]) -> str | None:
+    """A registry path in the folder: a later section's table inside the instance shown, None if the folder
+    has none; the run's own tables as declared."""
+    from leftbehind.outdir import SECTIONS
+
+    first, _, rest = path.partition("/")
+    if first not in SECTIONS:
+        return path
+    if first not in chosen:
+        return None
+    return f"{chosen[first]}/{rest}"
 
 
 REQUIRED = ("wards", "outcomes", "breakdown_region", "breakdown_lad", "ward_indicators")
@@ -153,22 +221,17 @@ def read_results(out: str | Path):
             hint=f"re-run `leftbehind run --out {out}`",
         ) from None
     res = Results(opts, summary=summary, folder=out)
+    _read_sections(res, out)
     for name, spec in registry().items():
         if spec.template:
             continue
-        if spec.parquet and (out / spec.path).with_suffix(".parquet").is_file():
-            res.tables[name] = pd.read_parquet((out / spec.path).with_suffix(".parquet"))
-        elif (out / spec.path).is_file():
-            res.tables[name] = read_table(out / spec.path, spec)
-    for sub in ("history", "spatial"):
-        f = out / sub / "summary.json"
-        if f.is_file():
-            try:
-                res.sections[sub] = json.loads(f.read_text(encoding="utf-8"))
-            except ValueError:
-                raise UsageError(f"{f} is not valid JSON", hint=f"re-run `leftbehind {sub} --out {out}`") from None
-    if (out / "spatial" / "map.png").is_file():
-        res.attachments["spatial/map.png"] = (out / "spatial" / "map.png").read_bytes()
+        path = section_file(spec.path, res.section_paths)
+        if path is None:
+            continue
+        if spec.parquet and (out / path).with_suffix(".parquet").is_file():
+            res.tables[name] = pd.read_parquet((out / path).with_suffix(".parquet"))
+        elif (out / path).is_file():
+            res.tables[name] = read_table(out / path, spec)
     missing = [n for n in REQUIRED if n not in res.tables]
     if missing:
         raise UsageError(f"{out} is missing {', '.join(missing)}", hint=f"re-run `leftbehind run --out {out}`")

@@ -20,7 +20,11 @@ Numbers are as in the CSV files (:mod:`leftbehind.web.data`).
 HTTP: HEAD wherever GET; 405 with ``Allow``; gzip when the client accepts it (the report is
 compressed once, when the run is read); ``ETag`` and ``Cache-Control: no-cache`` on every 200, and
 304 on ``If-None-Match``; no redirects (nothing is built from the Host header). Every response
-carries the security headers below.
+carries the security headers below. A query parameter given twice is a 422 naming it.
+
+DNS rebinding: with ``allowed_hosts`` (``leftbehind serve`` passes :func:`allowed_hosts` of the
+address it listens on) a request whose ``Host`` header names another host is a 400, so a web page
+on another site cannot read the API through a name that resolves to this machine.
 
 Speed: the run is read once; the common responses (health, summary, the first page of every list,
 every ward and local authority) are serialised with orjson into ready responses when it is read,
@@ -34,10 +38,12 @@ while the folder is missing or unreadable every request is a 503 (never the old 
 
 import gc
 import inspect
+import ipaddress
 import logging
 import os
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -192,6 +198,77 @@ class Served:
         return entry
 
 
+# ---------------------------------------------------------------- HTTP: the Host header (DNS rebinding)
+
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+WILDCARD = ("", "0.0.0.0", "::")
+ANY_IP = "*ip"  # in allowed hosts: any IP address (a server on every interface)
+
+
+def host_name(value: str) -> str:
+    """A Host header (or an address) without its port, lower case, IPv6 without brackets and compressed:
+    ``[::1]:8000`` -> ``::1``, ``LocalHost.:8000`` -> ``localhost``."""
+    v = value.strip().lower()
+    if v.startswith("["):
+        v = v[1:].partition("]")[0]
+    elif v.count(":") == 1:
+        v = v.partition(":")[0]
+    v = v.rstrip(".")
+    try:
+        return ipaddress.ip_address(v).compressed
+    except ValueError:
+        return v
+
+
+def _is_ip(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+def allowed_hosts(host: str, extra: Iterable[str] = ()) -> frozenset[str]:
+    """The Host names a server listening on ``host`` answers: the address itself; on loopback also
+    localhost, 127.0.0.1 and ::1; on every interface (0.0.0.0, ::) also this machine's names (IP
+    addresses are always accepted then: a browser sends a name, never an address, when rebinding).
+    ``extra``: more names (e.g. a reverse proxy's)."""
+    h = host_name(host)
+    names = {h, *(host_name(e) for e in extra if e.strip())}
+    loopback = h == "localhost" or h.endswith(".localhost") or (_is_ip(h) and ipaddress.ip_address(h).is_loopback)
+    if loopback or h in WILDCARD:
+        names |= set(LOOPBACK_NAMES)
+    if h in WILDCARD:
+        import socket
+
+        names |= {host_name(socket.gethostname()), host_name(socket.getfqdn()), ANY_IP}
+    names.discard("")
+    return frozenset(names)
+
+
+def host_allowed(value: bytes | None, allowed: frozenset[str]) -> bool:
+    if value is None:  # HTTP/1.0 without Host: not a browser
+        return True
+    name = host_name(value.decode("latin-1"))
+    return name in allowed or (ANY_IP in allowed and _is_ip(name))
+
+
+def _bad_host(value: bytes, allowed: frozenset[str]) -> Entry:
+    shown = value.decode("latin-1")[:200]
+    names = sorted(n for n in allowed if n != ANY_IP)
+    what = ", ".join(f"[{n}]" if ":" in n else n for n in names) + (" or an IP address" if ANY_IP in allowed else "")
+    return json_entry(
+        {
+            "detail": f"Host header {shown!r} is not a name of this server: it answers to {what} "
+            "(a protection against DNS rebinding); open the server by one of those names, or start it with "
+            "LEFTBEHIND_ALLOWED_HOSTS=name to allow another",
+            "parameter": "Host",
+            "valid": names,
+        },
+        400,
+    )
+
+
 # ---------------------------------------------------------------- HTTP: request preferences, wire format
 
 
@@ -301,6 +378,7 @@ class LeftbehindAPI(FastAPI):
     """FastAPI with a fast path in front: ready and remembered responses, HEAD, gzip, ETag, headers."""
 
     served: Served
+    allowed_hosts: frozenset[str] | None = None  # None: any Host (the test client's 'testserver')
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -310,6 +388,11 @@ class LeftbehindAPI(FastAPI):
         head = method == "HEAD"
         qs = normalise_query(scope.get("query_string", b""))
         gz, inm = _prefs(scope.get("headers", ()))
+        if self.allowed_hosts is not None:
+            host = next((v for k, v in scope.get("headers", ()) if k == b"host"), None)
+            if not host_allowed(host, self.allowed_hosts):
+                await send_entry(send, _bad_host(host, self.allowed_hosts), head, gz, None)
+                return
         try:
             run = self.served.current()
         except Unavailable as exc:
@@ -389,6 +472,16 @@ def _strict(allowed: dict):
         names = allowed.get(getattr(route, "path", None))
         if names is None:
             return
+        seen: dict[str, int] = {}
+        for k, _ in request.query_params.multi_items():
+            seen[k] = seen.get(k, 0) + 1
+        for k, n in seen.items():
+            if n > 1 and k in names:
+                raise ApiError(
+                    422,
+                    f"parameter {k!r} is given {n} times: give it once (one value per parameter)",
+                    parameter=k,
+                )
         for k in request.query_params:
             if k not in names:
                 valid = sorted(names)
@@ -438,11 +531,15 @@ def _detail_endpoint(view: View):
     return endpoint
 
 
-def create_app(out: str | Path, *, ctx: "RunContext", freeze_gc: bool = False) -> FastAPI:
+def create_app(
+    out: str | Path, *, ctx: "RunContext", freeze_gc: bool = False, allowed_hosts: Iterable[str] | None = None
+) -> FastAPI:
     """The app for the run in ``out`` (see the module docstring for how a re-run is picked up).
 
     ``freeze_gc``: for a server process (``leftbehind serve``), keep the loaded run out of the
-    cyclic garbage collector (``gc.freeze``) so that collections do not pause the answers."""
+    cyclic garbage collector (``gc.freeze``) so that collections do not pause the answers.
+    ``allowed_hosts``: the Host names answered (from :func:`allowed_hosts`); any other is a 400.
+    None (the default, as in tests): any Host."""
     out = Path(out)
     allowed: dict[str, frozenset[str]] = {}
     app = LeftbehindAPI(
@@ -457,6 +554,9 @@ def create_app(out: str | Path, *, ctx: "RunContext", freeze_gc: bool = False) -
         "and format=json|csv; an unknown filter value is a 422 naming the valid ones.",
     )
     app.served = Served(out, ctx, freeze_gc)
+    app.allowed_hosts = (
+        None if allowed_hosts is None else frozenset(h if h == ANY_IP else host_name(h) for h in allowed_hosts)
+    )
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError):

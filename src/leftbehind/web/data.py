@@ -10,7 +10,6 @@ writes them; a float with a whole value is written as an integer, as in the CSV 
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import gzip
 import hashlib
@@ -34,11 +33,11 @@ ARROW_TYPES = {"int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(), "st
 # the later commands that write into the run folder, by the table path's first folder
 COMMANDS = {
     "robustness": "`leftbehind robustness --out DIR`",
-    "target": "`leftbehind target RULE --out DIR/target`",
+    "target": "`leftbehind target RULE --out DIR`",
     "history": "`leftbehind history --out DIR`",
     "spatial": "`leftbehind spatial --out DIR`",
-    "designations": "`leftbehind designations match LIST --out DIR/designations`",
-    "profiles": "`leftbehind profile AREAS --out DIR/profiles`",
+    "designations": "`leftbehind designations match LIST --out DIR`",
+    "profiles": "`leftbehind profile AREAS --out DIR`",
 }
 SUBFOLDERS = tuple(COMMANDS)
 COMPRESSIBLE = (b"application/json", b"text/", b"application/javascript", b"image/svg+xml")
@@ -272,10 +271,20 @@ def csv_entry(body: bytes, filename: str) -> Entry:
 
 def stamp(out: Path) -> tuple:
     """What identifies the run in ``out``: summary.json's inode, size and mtime (a re-run replaces it),
-    and the folder's own inode and mtime (a later command swapping in DIR/spatial/ etc. changes it)."""
+    the folder's own inode and mtime, and those of its section folders (a later command swapping in
+    DIR/spatial/2025-lsoa21/ etc. changes them)."""
+    from leftbehind.outdir import SECTIONS
+
     st = os.stat(out / "summary.json")
     d = os.stat(out)
-    return (st.st_ino, st.st_size, st.st_mtime_ns, d.st_ino, d.st_mtime_ns)
+    kinds = []
+    for kind in SECTIONS:  # a section swapped in below DIR/KIND/ changes DIR/KIND's mtime
+        try:
+            k = os.stat(out / kind)
+        except OSError:
+            continue
+        kinds.append((kind, k.st_ino, k.st_mtime_ns))
+    return (st.st_ino, st.st_size, st.st_mtime_ns, d.st_ino, d.st_mtime_ns, tuple(kinds))
 
 
 def _public_inputs(inputs: list[dict]) -> list[dict]:
@@ -334,12 +343,14 @@ def load_run(out: Path) -> Run:
     raw = (out / "summary.json").read_bytes()
     summary_mtime = (out / "summary.json").stat().st_mtime
     tables: dict[str, Table] = {}
+    from leftbehind.report.tables import section_file
+
     for name, spec in registry().items():
         if spec.template:
             continue
-        path = out / spec.path
-        if path.is_file():
-            tables[name] = Table(name, spec, read_typed(path, spec))
+        rel = section_file(spec.path, results.section_paths)  # a later section's table: the instance shown
+        if rel is not None and (out / rel).is_file():
+            tables[name] = Table(name, spec, read_typed(out / rel, spec))
     summary = results.summary.model_dump(mode="json", include=SUMMARY_FIELDS)
     summary["inputs"] = _public_inputs(summary.get("inputs", []))
     if summary.get("current") is None:
@@ -371,12 +382,7 @@ def load_run(out: Path) -> Run:
                     regions[name.casefold()] = name
                     if code:
                         regions[code.casefold()] = name
-    sections = dict(results.sections)  # history, spatial
-    for sub in ("robustness", "target"):
-        f = out / sub / "summary.json"
-        if f.is_file():
-            with contextlib.suppress(orjson.JSONDecodeError):  # its tables are still served, not its summary
-                sections[sub] = orjson.loads(f.read_bytes())
+    sections = dict(results.sections)  # the later sections shown (robustness, history, spatial, target)
     return Run(
         out=out,
         stamp=st,
