@@ -75,7 +75,7 @@ def test_doctests(shared_data):
         (lambda: lb.areas(edition="2020", wards=1), "areas: unknown option 'wards'"),
         (lambda: lb.run(threshold=1.5), "threshold: Input should be less than 1"),
         (lambda: lb.run(threshold=1e-6), "threshold=1e-06 selects no area"),
-        (lambda: lb.run(edition="2030"), "edition: Input should be '2020' or '2025'"),
+        (lambda: lb.run(edition="2030"), "edition: unknown edition '2030'; valid values: 2020, 2025"),
         (lambda: lb.run(exports=True), "exports=True applies only with out="),
         (lambda: lb.run(data="/nowhere", ctx=object()), "give ctx= or data=/verify=, not both"),
         (lambda: lb.areas("2020", unit="msoa21"), "edition 2020 has no unit 'msoa21'"),

@@ -10,7 +10,7 @@ import pytest
 
 from leftbehind.analysis.areas import COMMON, areas_frame, classified_areas, research_wards
 from leftbehind.data.catalogue import load_catalogue
-from leftbehind.editions import FILES, edition
+from leftbehind.editions import edition, edition_ids
 from leftbehind.errors import UsageError
 from leftbehind.geography.units import normalise, registry, same, unit
 from leftbehind.options import make_run_options
@@ -38,7 +38,7 @@ def test_each_unit_is_declared_once_with_one_spelling():
 
 
 def test_every_editions_unit_is_a_registered_unit():
-    for e in FILES:
+    for e in edition_ids():
         ed = edition(e)
         assert normalise(ed.unit.id) == ed.unit.id
         assert unit(ed.unit.id).code_pattern == ed.unit.code_pattern

@@ -103,7 +103,7 @@ def test_registry_columns_have_units_and_meanings():
     assert len({t.path for t in reg.values()}) == len(reg)
     assert len({t.sheet for t in reg.values()}) == len(reg)
     for t in reg.values():
-        assert t.edition in ("2020", "2025", "any") and t.title and t.description
+        assert t.edition in ("research", "current", "any") and t.title and t.description
         for c in t.columns:
             assert c.type in TYPES and len(c.description) > 10, (t.name, c.name)
 

@@ -276,6 +276,18 @@ def _int(name: str, value, low: int | None = None, high: int | None = None, opti
         raise UsageError(f"{name}={value:,} is out of range", hint=f"give {name}= {bounds}")
 
 
+def _default_edition() -> str:
+    from leftbehind.options import BY_NAME
+
+    return str(BY_NAME["edition"].default)
+
+
+def _run_edition(folder: OutputFolder | None) -> str | None:
+    """The edition of the folder's run (None without a folder or a run)."""
+    run = folder.run_options() if folder is not None else None
+    return str(run["edition"]) if run and run.get("edition") else None
+
+
 def _threshold(folder: OutputFolder | None, given, command: str) -> tuple[float, str | None]:
     """The threshold of a later command: the given one, else the folder's run's, else the default;
     and the run key the section is based on."""
@@ -306,7 +318,7 @@ def _rule(rule) -> Rule:
 
 
 def run(
-    edition: str = "2020",
+    edition: str | None = None,
     *,
     out: str | Path | None = None,
     force: bool = False,
@@ -348,7 +360,7 @@ def run(
             f"{'clean' if clean else 'exports'}=True applies only with out=",
             hint="give out= (an output folder), or leave it out",
         )
-    opts = _options("run", edition=edition, **options)
+    opts = _options("run", edition=edition or _default_edition(), **options)
     _folder(out, force)
     results, _ = execute_run(
         opts, _context(ctx, data, verify), out=out, force=force, clean=clean, exports=exports, progress=progress
@@ -359,7 +371,7 @@ def run(
 
 
 def areas(
-    edition: str = "2020",
+    edition: str | None = None,
     unit: str | None = None,
     *,
     data: str | Path | None = None,
@@ -386,7 +398,9 @@ def areas(
     """
     from leftbehind.analysis.areas import areas_frame
 
-    opts = _options("areas", **{"skip_indices": True, "ensemble": 0, **options, "edition": edition})
+    opts = _options(
+        "areas", **{"skip_indices": True, "ensemble": 0, **options, "edition": edition or _default_edition()}
+    )
     return areas_frame(_context(ctx, data, verify), opts.edition, unit, opts)
 
 
@@ -433,8 +447,7 @@ def robustness(
     _int("sobol_n", sobol_n, 64, 65_536, optional=True)
     folder = _folder(out, force)
     given = {n: options.get(n) for n in names}
-    run_options = (folder.run_options() if folder is not None else None) or {}
-    ed = str(edition) if edition is not None else str(run_options.get("edition") or "2020")
+    ed = str(edition) if edition is not None else (_run_edition(folder) or _default_edition())
     if folder is not None:
         eff, based_on = folder.options_for(given, command="robustness")
     else:
@@ -516,7 +529,7 @@ def target(
     ctx = _context(ctx, data, verify)
     sels: list[tuple[Any, pd.DataFrame, pd.DataFrame]] = []
     for r in loaded:
-        t = unit_table(r, ctx, threshold)
+        t = unit_table(r, ctx, threshold, _run_edition(folder))
         sel = select(r, t, ctx, count=count)
         if budget is not None:
             sel["amount_gbp"] = money(r, sel["population"].to_numpy(), sel["selected"].to_numpy(), budget)
@@ -601,19 +614,19 @@ def profile(
     from leftbehind.analysis.areas import classified_areas
     from leftbehind.analysis.current import MEANS_2025, POOLED_2025
     from leftbehind.analysis.profile import profile_pages, profiles, read_areas
-    from leftbehind.editions import FILES, edition
+    from leftbehind.editions import current_for
     from leftbehind.outdir import section_key
 
     areas_path = Path(areas_path)
-    current = next(e for e in FILES if edition(e).builds_on is not None)
     folder = _folder(out, force)
+    current = current_for(_run_edition(folder)).id
     key = section_key(name or areas_path.stem)
     threshold, based_on = _threshold(folder, threshold, "profile")
     ctx = _context(ctx, data, verify)
     a = read_areas(areas_path, ctx)
     lsoa = classified_areas(ctx, current, None, _options("profile", threshold=threshold, skip_indices=True, ensemble=0))
-    t = profiles(a, lsoa, ctx, comparator)
-    f8 = ctx.load(edition(current).outcomes.dataset).columns
+    t = profiles(a, lsoa, ctx, comparator, current)
+    f8 = ctx.load(current_for(current).outcomes.dataset).columns
     indicators = [(num, label, "% of residents") for _, label, num in POOLED_2025] + [
         (c, label, unit) for c, label, unit in MEANS_2025 if c in f8
     ]
@@ -626,7 +639,7 @@ def profile(
             "profile",
             key,
             based_on=based_on,
-            edition="2025",
+            edition=current,
             unit="custom",
             threshold=threshold,
             comparator=comparator,

@@ -560,9 +560,10 @@ def ward_imd_search(
     with con.status("trying every construction (about 20 s)"):
         res = search(ctx)
     write_csv(res, out)
-    from leftbehind.editions import edition
+    from leftbehind.editions import research_of
+    from leftbehind.options import BY_NAME
 
-    published = edition("2020").pairing("2019").list
+    published = research_of(str(BY_NAME["edition"].default)).pairing(str(BY_NAME["imd"].default)).list
     t = Table(title=f"Ward-IMD constructions vs the {published.name} of {published.size} (best {top} of {len(res)})")
     for c in ("route", "population", "measure", "k_cni", "k_imd", "matched", "missed", "extra", "f1"):
         t.add_column(c)
@@ -640,7 +641,11 @@ def _robustness_signature(fn):
     ]
     for name in ROBUSTNESS_OPTIONS:
         o = BY_NAME[name]
-        typ = enum.Enum(o.name, {c: c for c in o.choices}, type=str) if o.kind == "choice" else float
+        kw = {"metavar": "[" + "|".join(o.choices) + "]"} if o.name == "edition" else {}
+        if o.name == "edition":  # the editions found when the options are checked (LEFTBEHIND_EDITIONS)
+            typ = str
+        else:
+            typ = enum.Enum(o.name, {c: c for c in o.choices}, type=str) if o.kind == "choice" else float
         params.append(
             inspect.Parameter(
                 o.name,
@@ -652,6 +657,7 @@ def _robustness_signature(fn):
                         o.flag,
                         help=f"{o.help} Default: the folder's run's, else {o.cli_default()}.",
                         show_default=False,
+                        **kw,
                     ),
                 ],
             )
@@ -946,9 +952,6 @@ def history_cmd(
     _refresh_report(out, ctx, con, "the history section")
 
 
-SPATIAL_UNITS = {"2020": ("ward17",), "2025": ("lsoa21", "wards24", "msoa21")}
-
-
 @app.command("spatial")
 @guarded
 def spatial_cmd(
@@ -989,21 +992,26 @@ def spatial_cmd(
     counts with permutation inference (Benjamini-Hochberg), Moran's I of the CNI and IMD scores, clusters of
     contiguous left-behind areas and 'surrounded' areas. Writes DIR/spatial/EDITION-UNIT/: global.csv, local.csv,
     clusters.csv, map.png, summary.json."""
+    from leftbehind.analysis.spatial.run import spatial_units
+    from leftbehind.editions import edition_ids
     from leftbehind.errors import UsageError
-    from leftbehind.options import make_run_options
+    from leftbehind.geography.units import same
+    from leftbehind.options import BY_NAME, make_run_options
 
     folder = _folder(out, force)
-    edition = edition or (folder.run_options() or {}).get("edition") or "2020"
-    if edition not in SPATIAL_UNITS:
-        raise UsageError(f"unknown --edition {edition!r}", hint="use 2020 or 2025")
-    unit = unit or SPATIAL_UNITS[edition][0]
-    if unit not in SPATIAL_UNITS[edition]:
-        other = [e for e, us in SPATIAL_UNITS.items() if unit in us]
+    edition = edition or (folder.run_options() or {}).get("edition") or str(BY_NAME["edition"].default)
+    if edition not in edition_ids():
+        raise UsageError(f"unknown --edition {edition!r}", hint="use one of: " + ", ".join(edition_ids()))
+    units = spatial_units(edition)
+    chosen = next((u for u in units if same(u, unit)), None) if unit else units[0]
+    if chosen is None:
+        other = [e for e in edition_ids() if any(same(u, unit) for u in spatial_units(e))]
         raise UsageError(
             f"unknown --unit {unit!r} for --edition {edition}"
             + (f" (it is a unit of --edition {other[0]})" if other else ""),
-            hint="use one of: " + ", ".join(SPATIAL_UNITS[edition]),
+            hint="use one of: " + ", ".join(units),
         )
+    unit = chosen
     if not 0 < surrounded_share <= 1:
         raise UsageError(f"--surrounded-share {surrounded_share} is not in (0, 1]", hint="e.g. --surrounded-share 0.85")
     if lookup not in (None, "oa", "best_fit"):
@@ -1193,11 +1201,11 @@ def _print_results(con, results, out: Path) -> None:
     from rich.table import Table
 
     from leftbehind.analysis.leftbehind import GROUP_LABELS
-    from leftbehind.editions import edition
+    from leftbehind.editions import research_of
 
     s = results.summary
     o = results.options
-    research = edition("2020")
+    research = research_of(o.edition)
     bases = {
         "census2011": "Census 2011",
         "mid2015": "ONS mid-2015 estimates",
@@ -1318,7 +1326,10 @@ def _run_signature(fn):
     for o in RUN_OPTIONS:
         kw: dict = {"help": o.help}
         default = o.cli_default()
-        if o.kind == "choice":  # typer offers an Enum's values as the flag's choices
+        if o.name == "edition":  # the editions found when the options are checked (LEFTBEHIND_EDITIONS)
+            typ = str
+            kw["metavar"] = "[" + "|".join(o.choices) + "]"
+        elif o.kind == "choice":  # typer offers an Enum's values as the flag's choices
             typ = enum.Enum(o.name, {c: c for c in o.choices}, type=str)
             default = typ(default)
         elif o.kind == "bool":

@@ -62,15 +62,27 @@ class Opt:
         return self.default
 
 
+def _edition_choices() -> tuple[str, ...]:
+    """The editions found (the package's and those in LEFTBEHIND_EDITIONS; see leftbehind.editions)."""
+    from leftbehind.editions import edition_ids
+
+    return edition_ids()
+
+
+def _edition_help() -> str:
+    from leftbehind.editions import found
+
+    return "; ".join(f"{e.id}: {e.help}" for e in found().values()) + "."
+
+
 RUN_OPTIONS: tuple[Opt, ...] = (
     Opt(
         "edition",
         "--edition",
         "choice",
         "2020",
-        "2020: the published analysis (CNI 2019 x IMD at December 2017 wards); 2025: also the current picture "
-        "(CNI 2023 x IMD 2025 at LSOA 2021) and the change since 2020.",
-        choices=("2020", "2025"),
+        _edition_help(),
+        choices=_edition_choices(),
     ),
     Opt(
         "imd",
@@ -196,7 +208,9 @@ def run_options_model():
 
     fields = {}
     for o in RUN_OPTIONS:
-        if o.kind == "choice":
+        if o.name == "edition":  # checked against the editions found when the options are made
+            fields[o.name] = (str, Field(o.default, description=o.help))
+        elif o.kind == "choice":
             fields[o.name] = (Literal[o.choices], Field(o.default, description=o.help))
         elif o.kind == "float":
             fields[o.name] = (float, Field(o.default, gt=o.gt, lt=o.lt, description=o.help))
@@ -220,7 +234,16 @@ def run_options_model():
     def regions(cls, v):
         return _check_listed(BY_NAME["red_wall_regions"], _split(v), REGIONS)
 
+    def edition(cls, v):
+        from leftbehind.editions import edition_ids
+
+        v = str(v)
+        if v not in edition_ids():
+            raise ValueError(f"unknown edition {v!r}; valid values: {', '.join(edition_ids())}")
+        return v
+
     validators = {
+        "check_edition": field_validator("edition", mode="before")(edition),
         "parties": field_validator("red_wall", mode="before")(parties),
         "regions": field_validator("red_wall_regions", mode="before")(regions),
     }

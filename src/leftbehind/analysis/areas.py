@@ -73,12 +73,13 @@ def _edition_unit(edition_id: str, unit: str | None):
     raise UsageError(f"edition {edition_id} has no unit {unit!r}", hint="use one of: " + ", ".join(keys))
 
 
-def research_wards(ctx: RunContext, opts=None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The research edition's classified wards and the small-area -> ward shares (memoised)."""
-    from leftbehind.editions import edition
+def research_wards(ctx: RunContext, opts=None, edition_id: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The research edition's classified wards and the small-area -> ward shares (memoised): of
+    ``edition_id``, or of the edition the options' edition stands on."""
+    from leftbehind.editions import edition, research_of
 
     o = _opts(opts)
-    ed_id = _research_id()
+    ed_id = research_of(edition_id or o.edition).id
     key = ("classified", ed_id, "wards+shares", tuple((k, getattr(o, k)) for k in WARD_OPTIONS))
 
     def make():
@@ -88,16 +89,6 @@ def research_wards(ctx: RunContext, opts=None) -> tuple[pd.DataFrame, pd.DataFra
 
     wards, shares = ctx.memo(key, make)
     return _copy(wards), shares
-
-
-def _research_id() -> str:
-    """The id of the research edition the current editions build on."""
-    from leftbehind.editions import FILES, edition
-
-    for e in FILES:
-        if edition(e).builds_on is None:
-            return e
-    raise AssertionError("no research edition")
 
 
 def classified_areas(
@@ -121,8 +112,8 @@ def classified_areas(
         ed = edition(edition_id)
     else:
         ed, unit = _edition_unit(edition_id, unit)
-    if ed.builds_on is None:  # the research edition: wards
-        return research_wards(ctx, o)[0]
+    if not ed.is_current:  # the research edition: wards
+        return research_wards(ctx, o, ed.id)[0]
     key = ("classified", edition_id, unit, imd, custom_areas, tuple((k, getattr(o, k)) for k in CURRENT_OPTIONS))
     return _copy(ctx.memo(key, lambda: _build_current(ctx, ed, unit, o, imd, custom_areas)))
 
@@ -144,7 +135,7 @@ def _build_current(ctx: RunContext, ed, unit: str, o, imd: str | None, custom_ar
     frame = imd2019_lsoa21(ctx) if imd == "imd2019" else None
     e = _current_edition(ed, imd)
     if unit == ed.unit.id:
-        return area_table(e, o.threshold, ctx=ctx, imd_frame=frame)
+        return check_codes(area_table(e, o.threshold, ctx=ctx, imd_frame=frame), ed, "lsoa21_code")
     base = classified_areas(ctx, ed.id, ed.unit.id, o, imd=imd)
     if unit == "custom":
         from leftbehind.editions import UnitEntry
@@ -168,7 +159,7 @@ def areas_frame(
 
     t = classified_areas(ctx, edition_id, unit, opts, imd=imd, custom_areas=custom_areas)
     ed = edition(edition_id)
-    if ed.builds_on is None:
+    if not ed.is_current:
         t = t.rename(columns={"ward_code": "area_code", "ward_name": "area_name"})
     elif "lsoa21_code" in t.columns and "area_code" not in t.columns:
         t = t.rename(columns={"lsoa21_code": "area_code", "lsoa21_name": "area_name"})
@@ -176,6 +167,23 @@ def areas_frame(
     out = t[[*COMMON, *rest]].sort_values("area_code", kind="stable").reset_index(drop=True)
     out.attrs.update(t.attrs)
     return out
+
+
+def check_codes(t: pd.DataFrame, ed, column: str) -> pd.DataFrame:
+    """The edition's base-unit codes all match its ``unit.code_pattern`` (a DataError otherwise)."""
+    codes = t[column].astype("string")
+    bad = ~codes.str.fullmatch(ed.unit.code_pattern.removeprefix("^").removesuffix("$")).fillna(False)
+    if bad.any():
+        from leftbehind.errors import DataError
+
+        examples = ", ".join(map(str, codes[bad].head(3)))
+        raise DataError(
+            f"edition {ed.id}: {int(bad.sum()):,} of the {len(t):,} {ed.unit.title} codes do not match the "
+            f"edition's code pattern {ed.unit.code_pattern} (e.g. {examples})",
+            hint=f"check the inputs are the {ed.unit.title} editions the edition names ({ed.cni.dataset}, "
+            f"{ed.imd.dataset if ed.imd else ''})",
+        )
+    return t
 
 
 def _copy(t: pd.DataFrame) -> pd.DataFrame:

@@ -87,10 +87,10 @@ def ledger(st) -> pd.DataFrame:
     rows = []
     research = st.research
     for claim in research.claims:
-        rows.append(_check(st, claim, research, "2020"))
+        rows.append(_check(st, claim, research, research.id))
     if st.current is not None:
         for claim in st.current.claims:
-            rows.append(_check(st, claim, st.current, "2025"))
+            rows.append(_check(st, claim, st.current, st.current.id))
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

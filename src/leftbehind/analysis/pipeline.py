@@ -42,7 +42,7 @@ from leftbehind.analysis.results import (
     RunSummary,
     Transitions,
 )
-from leftbehind.editions import Edition, edition
+from leftbehind.editions import Edition, current_for, current_of, is_current, research_of
 
 if TYPE_CHECKING:
     from leftbehind.context import RunContext
@@ -449,8 +449,8 @@ def _ensemble_inputs(opts) -> tuple[str, ...]:
     ]
     for p in sorted(pops):
         out += list(_population_inputs(p))
-    if opts.edition == "2025":
-        ed = edition("2025")
+    ed = current_of(opts.edition)
+    if ed is not None:
         out += [ed.cni.dataset, ed.imd.dataset, "lookup_lsoa11_lsoa21"]
     return tuple(dict.fromkeys(out))
 
@@ -649,7 +649,7 @@ def step_designations(st: RunState) -> None:
 
 
 def _unit_inputs(opts) -> tuple[str, ...]:
-    ed = edition("2025")
+    ed = current_for(opts.edition)
     out = [ed.cni.dataset, ed.imd.dataset, "lookup_lsoa11_lsoa21", "lookup_lsoa11_wd17"]
     for u in ed.units.values():
         out += [d for d in (u.lookup, u.names) if d]
@@ -657,7 +657,7 @@ def _unit_inputs(opts) -> tuple[str, ...]:
 
 
 def _current_inputs(opts) -> tuple[str, ...]:
-    ed = edition("2025")
+    ed = current_for(opts.edition)
     return (
         ed.cni.dataset,
         ed.imd.dataset,
@@ -669,7 +669,7 @@ def _current_inputs(opts) -> tuple[str, ...]:
 
 
 def _is_current(opts) -> bool:
-    return opts.edition == "2025"
+    return is_current(opts.edition)
 
 
 STEPS: tuple[Step, ...] = (
@@ -706,7 +706,7 @@ STEPS: tuple[Step, ...] = (
         lambda o: (),
         ("diagnostics",),
         step_diagnostics,
-        when=lambda o: edition("2020").pairing(o.imd).list.column is not None,
+        when=lambda o: research_of(o.edition).pairing(o.imd).list.column is not None,
     ),
     Step(
         "outcomes",
@@ -767,7 +767,7 @@ STEPS: tuple[Step, ...] = (
     Step(
         "current_outcomes",
         "current picture: IoD2025 outcomes by group",
-        lambda o: (edition("2025").outcomes.dataset,),
+        lambda o: (current_for(o.edition).outcomes.dataset,),
         ("current_outcomes",),
         step_current_outcomes,
         when=_is_current,
@@ -814,7 +814,9 @@ STEPS: tuple[Step, ...] = (
         "claims",
         "the claims ledger",
         lambda o: (
-            ("imd2019_file2", "imd2015_scores", "iod2025_scores", "lookup_lsoa11_lsoa21") if o.edition == "2025" else ()
+            ("imd2019_file2", "imd2015_scores", current_for(o.edition).imd.dataset, "lookup_lsoa11_lsoa21")
+            if is_current(o.edition)
+            else ()
         ),
         ("claims",),
         step_claims,
@@ -845,8 +847,8 @@ def group_summary(wards: pd.DataFrame) -> dict[str, GroupCount]:
 
 def run_pipeline(opts, *, ctx: RunContext, progress: Callable[[str], None] | None = None) -> Results:
     """Run every step of the run's editions; return typed results (nothing is written)."""
-    research = edition("2020")
-    current = edition(opts.edition) if opts.edition != "2020" else None
+    research = research_of(opts.edition)
+    current = current_of(opts.edition)
     st = RunState(ctx=ctx, opts=opts, research=research, current=current, results=Results(opts))
     ctx.forget_provenance()
     for step in steps_for(opts):

@@ -304,12 +304,19 @@ def _pct(values: np.ndarray, x: float) -> float:
     return float(100.0 * np.mean(v < x))
 
 
-def profiles(areas: pd.DataFrame, lsoa: pd.DataFrame, ctx: RunContext, comparator: str | None = None) -> pd.DataFrame:
-    """One row per area (first column ``area``); ``lsoa``: the run's LSOA 2021 table (with group)."""
+def profiles(
+    areas: pd.DataFrame,
+    lsoa: pd.DataFrame,
+    ctx: RunContext,
+    comparator: str | None = None,
+    edition_id: str | None = None,
+) -> pd.DataFrame:
+    """One row per area (first column ``area``); ``lsoa``: the run's LSOA 2021 table (with group);
+    ``edition_id``: the current edition (default the first found)."""
     from leftbehind.analysis.current import MEANS_2025, POOLED_2025
-    from leftbehind.editions import edition
+    from leftbehind.editions import current_for
 
-    ed = edition("2025")
+    ed = current_for(edition_id)
     cni = ctx.load(ed.cni.dataset).set_index("lsoa21cd")
     imd = ctx.load(ed.imd.dataset).set_index("lsoa21cd")
     f8 = ctx.load(ed.outcomes.dataset).set_index("lsoa21cd")

@@ -11,6 +11,15 @@ nowhere else in the code.
 * ``current2025.yaml`` — CNI 2023 x IoD2025 at LSOA 2021, built on the 2020 edition (change since
   2020). Larger units are entries under ``units``.
 
+Editions are found, by their ``id``, in this folder and in the folders named by the environment
+variable ``LEFTBEHIND_EDITIONS`` (separated by ``:``). An edition with ``builds_on`` is a *current*
+edition: it adds its picture to the research edition it builds on. The code asks for an
+edition's role (:func:`is_current`, :func:`research_of`), never for an id, so a new edition is one
+YAML file (plus its datasets in the catalogue).
+
+This module is light (no pydantic at import, so ``leftbehind --help`` lists the editions
+instantly); the models are in :mod:`leftbehind.editions.model`.
+
 >>> from leftbehind.editions import edition
 >>> e = edition("2020")
 >>> e.pairing("2019").list.size
@@ -22,201 +31,209 @@ nowhere else in the code.
 from __future__ import annotations
 
 import functools
-from importlib import resources
-
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from leftbehind.errors import SpecError, UsageError
 
+if TYPE_CHECKING:
+    from leftbehind.editions.model import Edition
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Citation(_Strict):
-    text: str
-    long: str | None = None
-
-
-class Unit(_Strict):
-    id: str
-    title: str
-    noun: str
-    n_areas: int = Field(gt=0)
-    code_pattern: str
-
-
-class IndexRef(_Strict):
-    dataset: str
-    index: str
-    edition: str
-    citation: str
-    score_column: str | None = None
-    rank_column: str | None = None
+ENV = "LEFTBEHIND_EDITIONS"
+_MODEL_NAMES = (
+    "Citation",
+    "Claim",
+    "Edition",
+    "IndexRef",
+    "Outcomes",
+    "Pairing",
+    "Population",
+    "PublishedCount",
+    "PublishedList",
+    "PublishedRate",
+    "Unit",
+    "UnitEntry",
+)
 
 
-class PublishedList(_Strict):
-    name: str
-    size: int
-    dataset: str | None
-    column: str | None
-    source: str
+def __getattr__(name: str):
+    if name in _MODEL_NAMES:
+        from leftbehind.editions import model
+
+        return getattr(model, name)
+    raise AttributeError(name)
 
 
-class PublishedCount(_Strict):
-    """A published count (wards, residents, local authorities) and what it counts."""
-
-    key: str
-    check: str
-    value: float
-    unit: str
-    source: str
-    approximate: bool = False
-    display: str | None = None
-    region: str | None = None
-    regions: tuple[str, ...] | None = None
-    lad: str | None = None
-    codes: str | None = None  # the area codes the published count is on, e.g. lad19
-
-
-class PublishedRate(_Strict):
-    """A published rate of an outcome indicator for one group."""
-
-    indicator: str
-    group: str
-    value: float
-    unit: str
-    source: str
-    note: str = ""
-    months: tuple[str, ...] | None = None
-
-
-class Claim(_Strict):
-    """A quantitative claim of the research, checked by the claims ledger (``analysis/claims.py``)."""
+@dataclass(frozen=True)
+class Found:
+    """An edition file found on disk, read only for its top-level ``id``, ``help`` and ``builds_on``."""
 
     id: str
-    kind: str  # count | rate | gap | correlation | red_wall | furlough | claimant | persistence | missing
-    text: str
-    source: str
-    key: str | None = None  # count: a published count of the pairing
-    imd: str | None = None
-    indicator: str | None = None
-    group: str | None = None
-    direction: str | None = None  # gap, correlation: "higher" in left-behind areas / positive
-    x: str | None = None
-    y: str | None = None
-    level: str | None = None
-    value: float | None = None
-    tolerance: float | None = None
-    missing: str | None = None  # data the mirror does not hold
-    fetch: str | None = None  # the command (or source) that would fetch it
+    path: Path
+    help: str
+    short: str | None
+    builds_on: str | None
 
 
-class Pairing(_Strict):
-    imd_index: str
-    imd_edition: str
-    list: PublishedList
-    published: tuple[PublishedCount, ...]
-    rates: tuple[PublishedRate, ...] = ()
+def _top(text: str, key: str) -> str | None:
+    m = re.search(rf"^{key}:[ \t]*(.*?)[ \t]*(?:#.*)?$", text, re.M)
+    if m is None:
+        return None
+    v = m.group(1)
+    if len(v) >= 2 and v[0] == v[-1] and v[0] in "\"'":
+        v = v[1:-1]
+    return v or None
 
 
-class Population(_Strict):
-    base: str
-    label: str
-
-
-class Outcomes(_Strict):
-    dataset: str
-    edition: str
-    source: str
-
-
-class UnitEntry(_Strict):
-    """A unit of the edition: the base unit, or one built from it by ``rule``."""
-
-    title: str
-    table: str
-    rule: str  # base | lookup (a best-fit lookup) | lsoa_name_prefix (MSOA 2021 from LSOA names)
-    lookup: str | None = None  # rule lookup: the dataset mapping base areas to units
-    names: str | None = None  # rule lsoa_name_prefix: the dataset naming the units
-    code: str | None = None  # the unit's code column in that dataset
-    name: str | None = None  # the unit's name column
-    extra_name: str | None = None  # another name (e.g. House of Commons Library MSOA names)
-
-
-class Edition(_Strict):
-    id: str
-    title: str
-    unit: Unit
-    cni: IndexRef
-    datasets: tuple[str, ...]
-    specs: tuple[str, ...]
-    citations: dict[str, Citation]
-    run_citations: tuple[str, ...]
-    population_base: str | None = None
-    pairings: dict[str, Pairing] = {}
-    builds_on: str | None = None
-    imd: IndexRef | None = None
-    population: Population | None = None
-    outcomes: Outcomes | None = None
-    label: str | None = None
-    units: dict[str, UnitEntry] = {}
-    published: tuple[PublishedCount, ...] = ()
-    claims: tuple[Claim, ...] = ()
-
-    @model_validator(mode="after")
-    def _sources_are_cited(self):
-        used = {self.cni.citation, *self.run_citations}
-        if self.imd is not None:
-            used.add(self.imd.citation)
-        for p in self.pairings.values():
-            used |= {p.list.source, *(c.source for c in p.published), *(r.source for r in p.rates)}
-        used |= {c.source for c in self.published}
-        used |= {c.source for c in self.claims}
-        missing = sorted(used - set(self.citations))
-        if missing:
-            raise ValueError(f"sources {', '.join(missing)} have no entry under citations")
-        return self
-
-    def pairing(self, imd: str) -> Pairing:
-        try:
-            return self.pairings[imd]
-        except KeyError:
-            raise UsageError(
-                f"edition {self.id} has no IMD {imd} pairing", hint="use one of: " + ", ".join(self.pairings)
-            ) from None
-
-    def cite(self, key: str) -> str:
-        return self.citations[key].text
-
-    def published_value(self, imd: str, key: str) -> PublishedCount | None:
-        return next((c for c in self.pairing(imd).published if c.key == key), None)
-
-    def rates(self, imd: str, indicator: str | None = None) -> list[PublishedRate]:
-        return [r for r in self.pairing(imd).rates if indicator is None or r.indicator == indicator]
-
-    def citation_texts(self) -> list[str]:
-        return sorted(self.cite(k) for k in self.run_citations)
-
-
-FILES = {"2020": "research2020.yaml", "2025": "current2025.yaml"}
-
-
-@functools.cache
-def edition(edition_id: str) -> Edition:
-    """The edition ``"2020"`` or ``"2025"`` (validated; a bad file is a :class:`SpecError`)."""
-    if edition_id not in FILES:
-        raise UsageError(f"unknown edition {edition_id!r}", hint="use one of: " + ", ".join(FILES))
-    text = resources.files("leftbehind.editions").joinpath(FILES[edition_id]).read_text("utf-8")
+def _text(path: Path) -> str:
     try:
-        return Edition.model_validate(yaml.safe_load(text))
+        return path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def folders() -> list[Path]:
+    """The folders editions are found in: the package's, then those of ``LEFTBEHIND_EDITIONS``."""
+    out = [Path(__file__).parent]
+    for part in (os.environ.get(ENV) or "").split(os.pathsep):
+        if not part.strip():
+            continue
+        folder = Path(part).expanduser()
+        if not folder.is_dir():
+            raise UsageError(
+                f"{ENV}={part}: no such folder",
+                hint=f"point {ENV} at a folder holding edition YAML files, or unset it",
+            )
+        out.append(folder)
+    return out
+
+
+def _files() -> tuple[tuple[Path, int], ...]:
+    """Every edition file with its modification time (the key of the cache of what was found)."""
+    out = []
+    for folder in folders():
+        for path in sorted(folder.glob("*.yaml")):
+            try:
+                out.append((path, path.stat().st_mtime_ns))
+            except OSError:
+                continue
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=8)
+def _found(files: tuple[tuple[Path, int], ...]) -> dict[str, Found]:
+    found: dict[str, Found] = {}
+    by_folder: dict[Path, list[Path]] = {}
+    for path, _ in files:
+        by_folder.setdefault(path.parent, []).append(path)
+    for paths in by_folder.values():
+        for path in sorted(paths, key=lambda p: (_top(_text(p), "id") or "", p.name)):
+            try:
+                text = path.read_text("utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise SpecError(f"edition file {path}: cannot be read ({exc})", hint="fix or remove the file") from None
+            eid = _top(text, "id")
+            if eid is None:
+                raise SpecError(
+                    f"edition file {path}: no top-level id",
+                    hint='give the edition an id on a line of its own, e.g. id: "2026"',
+                )
+            if eid in found:
+                raise SpecError(
+                    f"edition {eid!r} is declared twice: in {found[eid].path} and in {path}",
+                    hint="give the copy another id",
+                )
+            found[eid] = Found(
+                eid,
+                path,
+                _top(text, "help") or _top(text, "title") or eid,
+                _top(text, "short"),
+                _top(text, "builds_on"),
+            )
+    return found
+
+
+def found() -> dict[str, Found]:
+    """Every edition found, by id (package editions first)."""
+    return _found(_files())
+
+
+def edition_ids() -> tuple[str, ...]:
+    """The ids of every edition found, e.g. ``("2020", "2025")``."""
+    return tuple(found())
+
+
+def edition(edition_id: str) -> Edition:
+    """An edition by its id (validated; a bad file is a :class:`SpecError`).
+
+    >>> edition("2025").builds_on
+    '2020'
+    """
+    got = found().get(str(edition_id))
+    if got is None:
+        raise UsageError(f"unknown edition {edition_id!r}", hint="use one of: " + ", ".join(found()))
+    return _load(str(got.path))
+
+
+def _load(path: str) -> Edition:
+    return _load_file(path, Path(path).stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=16)
+def _load_file(path: str, mtime: int) -> Edition:
+    import yaml
+    from pydantic import ValidationError
+
+    from leftbehind.editions.model import Edition
+
+    try:
+        return Edition.model_validate(yaml.safe_load(Path(path).read_text("utf-8")))
+    except yaml.YAMLError as exc:
+        raise SpecError(f"edition file {path}: not valid YAML ({exc})", hint="fix the edition's YAML") from None
     except ValidationError as exc:
         e = exc.errors()[0]
         raise SpecError(
-            f"edition file {FILES[edition_id]}: {'.'.join(map(str, e['loc']))}: {e['msg']}",
-            hint="fix the edition's YAML (see src/leftbehind/editions/__init__.py for the fields)",
+            f"edition file {path}: {'.'.join(map(str, e['loc']))}: {e['msg']}",
+            hint="fix the edition's YAML (see src/leftbehind/editions/model.py for the fields)",
         ) from None
+
+
+def is_current(edition_id: str) -> bool:
+    """Whether the edition is a current one (it builds on a research edition)."""
+    return edition(edition_id).is_current
+
+
+def research_of(edition_id: str) -> Edition:
+    """The research edition a run of ``edition_id`` stands on: the edition itself, or the one it
+    builds on (followed to its root)."""
+    e = edition(edition_id)
+    seen = {e.id}
+    while e.builds_on:
+        if e.builds_on in seen:
+            raise SpecError(f"edition {edition_id}: builds_on goes round in a circle", hint="fix builds_on")
+        e = edition(e.builds_on)
+        seen.add(e.id)
+    return e
+
+
+def current_of(edition_id: str) -> Edition | None:
+    """The current edition of a run of ``edition_id``, or None for a research-only run."""
+    e = edition(edition_id)
+    return e if e.is_current else None
+
+
+def current_for(edition_id: str | None = None) -> Edition:
+    """The current edition a command works on: ``edition_id`` if it is a current edition (a folder's
+    run, say), else the first current edition found (the package's first)."""
+    if edition_id is not None and is_current(edition_id):
+        return edition(edition_id)
+    for eid in found():
+        if is_current(eid):
+            return edition(eid)
+    raise UsageError("no current edition found", hint=f"restore the package's editions, or check {ENV}")
 
 
 def editions_for_run(edition_id: str) -> list[Edition]:

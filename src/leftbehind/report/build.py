@@ -196,12 +196,13 @@ def workbook_tables(results) -> dict:
 
 
 def _edition_label(results, unit: str) -> str:
-    from leftbehind.editions import edition
+    from leftbehind.editions import current_for, research_of
 
     if unit == "wards17":
-        return f"2020 edition: CNI 2019 x IMD {results.options.imd}"
-    ed = edition("2025")
-    return f"2025 edition: {ed.cni.edition} x {ed.imd.edition}"
+        ed = research_of(results.options.edition)
+        return f"{ed.id} edition: {ed.cni.edition} x IMD {results.options.imd}"
+    ed = current_for(results.options.edition)
+    return f"{ed.id} edition: {ed.cni.edition} x {ed.imd.edition}"
 
 
 def _edition_title(results, unit: str) -> str:

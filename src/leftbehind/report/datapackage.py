@@ -133,13 +133,17 @@ def descriptor(folder: str | Path, summary: dict | None = None) -> dict:
     if summary is None:
         summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     opts = summary.get("options", {})
-    edition = opts.get("edition", "2020")
+    from leftbehind.editions import current_of
+    from leftbehind.options import BY_NAME
+
+    edition = str(opts.get("edition", BY_NAME["edition"].default))
+    current = current_of(edition)
     lic = licences()
     pkg = {
         "profile": "tabular-data-package",
         "name": f"leftbehind-run-{edition}",
         "title": "Left-behind neighbourhoods: the output tables of a leftbehind run"
-        + (" (with the current edition, CNI 2023 x IMD 2025)" if edition == "2025" else ""),
+        + (f" (with the current edition, {current.cni.edition} x {current.imd.edition})" if current else ""),
         "description": (
             "Community Needs Index x Index of Multiple Deprivation: every CSV table of one "
             f"`leftbehind run` folder (leftbehind {summary.get('leftbehind_version', '?')}; options: "

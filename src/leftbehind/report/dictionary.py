@@ -41,8 +41,8 @@ TYPE_WORDS = {
     "date": "date (YYYY-MM-DD)",
 }
 SECTIONS = (
-    ("2020", "Tables of every run (2020 research edition)"),
-    ("2025", "Tables of the current edition (`--edition 2025`)"),
+    ("research", "Tables of every run (2020 research edition)"),
+    ("current", "Tables of the current edition (`--edition 2025`)"),
     ("any", "Tables of the later commands"),
 )
 

@@ -138,7 +138,10 @@ def value_words(name: str, v) -> str:
     if name == "month" and isinstance(v, str) and re.fullmatch(r"\d{4}-\d{2}", v):
         return f"{MONTHS[int(v[5:]) - 1]} {v[:4]}"
     if name == "edition":
-        return {"2020": "2020 (the published analysis)", "2025": "2025 (adds the current picture)"}.get(str(v), str(v))
+        from leftbehind.editions import found
+
+        e = found().get(str(v))
+        return f"{v} ({e.short})" if e is not None and e.short else str(v)
     return VALUE_WORDS.get(str(v), str(v))
 
 
@@ -254,9 +257,9 @@ def html_table(df: pd.DataFrame, columns: list[tuple[str, str, str]], table_id: 
 
 
 def build_context(results, paths: pd.DataFrame, viewbox, *, ctx: RunContext) -> dict:
-    from leftbehind.editions import edition
+    from leftbehind.editions import research_of
 
-    research = edition("2020")
+    research = research_of(results.options.edition)
     pairing = research.pairing(results.options.imd)
     t = results.tables
     wards = t["wards"]
@@ -689,7 +692,8 @@ def _economy_politics_context(results, page: dict, *, ctx: RunContext) -> dict:
     cc = s.economy.claimant_count
     out["claimant_note"] = (
         f"The claimant count for {cc.month} is not available offline ({cc.message}). "
-        f"Fetch it once with `{cc.how_to_fetch}` and run again. The 2020 research reported " + _published_claimants()
+        f"Fetch it once with `{cc.how_to_fetch}` and run again. The 2020 research reported "
+        + _published_claimants(results.options.edition)
         if not cc.available
         else ""
     )
@@ -1161,14 +1165,16 @@ def _published_display(c) -> str:
     return f"published: {c.display}" if c.display else f"published: {c.value:,.0f}"
 
 
-def _published_claimants() -> str:
-    from leftbehind.editions import edition
+def _published_claimants(edition_id: str) -> str:
+    from leftbehind.editions import research_of
+    from leftbehind.options import BY_NAME
 
-    rates = {r.group: r for r in edition("2020").rates("2019", "claimant_count")}
+    research = research_of(edition_id)
+    rates = {r.group: r for r in research.rates(str(BY_NAME["imd"].default), "claimant_count")}
     lb, en = rates["left_behind"], rates["england"]
     return (
         f"{lb.value:.1f}% in left-behind neighbourhoods vs {en.value:.1f}% in England "
-        f"({'/'.join(m for m in (lb.months or ()))}; {edition('2020').cite(lb.source)})."
+        f"({'/'.join(m for m in (lb.months or ()))}; {research.cite(lb.source)})."
     )
 
 

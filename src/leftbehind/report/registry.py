@@ -67,7 +67,7 @@ class TableDef:
     path: str
     title: str
     description: str
-    edition: str  # "2020", "2025" or "any"
+    edition: str  # the role of the edition that writes it: "research", "current" or "any"
     sheet: str
     columns: tuple[ColumnDef, ...]
     parquet: bool = False
@@ -256,7 +256,7 @@ def _index_holds_cni(name: str | None) -> bool:
 
 
 def editions() -> dict[str, str]:
-    """What each table ``edition`` (2020, 2025, any) means, in words."""
+    """What each table ``edition`` (research, current, any) means, in words."""
     return {str(k): v for k, v in _raw()["editions"].items()}
 
 

@@ -57,7 +57,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from leftbehind import __version__
 from leftbehind.web import views
 from leftbehind.web.data import SUMMARY_FIELDS, Entry, Run, json_entry, load_run, stamp
-from leftbehind.web.views import UNITS, VIEWS, WARD_FIELDS, ApiError, View
+from leftbehind.web.views import UNITS, VIEWS, WARD_FIELDS, ApiError, View, edition_tag
 
 if TYPE_CHECKING:
     from leftbehind.context import RunContext
@@ -591,7 +591,7 @@ def create_app(
             endpoint,
             methods=["GET"],
             summary=summary,
-            tags=[tag],
+            tags=[edition_tag(tag)],
             response_model=None,
             include_in_schema=schema,
         )
@@ -654,9 +654,9 @@ def create_app(
     ) -> Response:
         return EntryResponse(views.cluster_detail(_run(request), cluster_id))
 
-    route("/api/wards/{code}", api_ward, "One ward, with its indicators", "2020")
-    route("/api/lads/{code}", api_lad, "One local authority: wards and residents by group, and its wards", "2020")
-    route("/api/current/lads/{code}", api_current_lad, "One local authority (2025), with its LSOA 2021s", "2025")
+    route("/api/wards/{code}", api_ward, "One ward, with its indicators", "research")
+    route("/api/lads/{code}", api_lad, "One local authority: wards and residents by group, and its wards", "research")
+    route("/api/current/lads/{code}", api_current_lad, "One local authority (2025), with its LSOA 2021s", "current")
     route("/api/spatial/clusters/{cluster_id}", api_cluster, "One cluster, with its areas", "spatial")
     for v in VIEWS:
         if v.key:
@@ -681,6 +681,6 @@ def create_app(
     async def unknown_unit_code(request: Request, unit: str, code: str) -> Response:
         raise views.bad_value("unit", unit, list(UNITS))
 
-    route("/api/units/{unit}", unknown_unit, "Unknown unit", "2025", schema=False)
-    route("/api/units/{unit}/{code}", unknown_unit_code, "Unknown unit", "2025", schema=False)
+    route("/api/units/{unit}", unknown_unit, "Unknown unit", "current", schema=False)
+    route("/api/units/{unit}/{code}", unknown_unit_code, "Unknown unit", "current", schema=False)
     return app

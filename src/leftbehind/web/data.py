@@ -51,8 +51,10 @@ def writer_of(spec: TableDef) -> str:
     top = spec.path.split("/", 1)[0]
     if top in COMMANDS and "/" in spec.path:
         return COMMANDS[top]
-    if spec.edition == "2025":
-        return "`leftbehind run --edition 2025 --out DIR`"
+    if spec.edition == "current":
+        from leftbehind.editions import current_for
+
+        return f"`leftbehind run --edition {current_for().id} --out DIR`"
     return "`leftbehind run --out DIR`"
 
 

@@ -115,16 +115,18 @@ VIEWS: tuple[View, ...] = (
         limit=50,
         max_limit=1000,
         max_offset=100_000,
-        tag="2020",
+        tag="research",
     ),
-    View("/api/regions", "breakdown_region", "Wards and residents by group for each region", limit=1000, tag="2020"),
+    View(
+        "/api/regions", "breakdown_region", "Wards and residents by group for each region", limit=1000, tag="research"
+    ),
     View(
         "/api/lads",
         "breakdown_lad",
         "Wards and residents by group for each local authority (2024 codes)",
         search=("area_name", "area_code"),
         limit=1000,
-        tag="2020",
+        tag="research",
     ),
     View(
         "/api/certainty",
@@ -136,7 +138,7 @@ VIEWS: tuple[View, ...] = (
         key_pattern=r"^E05\d{6}$",
         key_help="December 2017 ward code",
         what="ward",
-        tag="2020",
+        tag="research",
     ),
     # ---- the current edition (--edition 2025): CNI 2023 x IMD 2025
     View(
@@ -144,7 +146,7 @@ VIEWS: tuple[View, ...] = (
         "current_region",
         "LSOAs and residents by group, by region (2025)",
         limit=1000,
-        tag="2025",
+        tag="current",
     ),
     View(
         "/api/current/lads",
@@ -152,7 +154,7 @@ VIEWS: tuple[View, ...] = (
         "LSOAs and residents by group, by local authority (2025)",
         search=("area_name", "area_code"),
         limit=1000,
-        tag="2025",
+        tag="current",
     ),
     View(
         "/api/units/lsoa21",
@@ -169,7 +171,7 @@ VIEWS: tuple[View, ...] = (
         key_pattern=r"^E01\d{6}$",
         key_help="LSOA 2021 code",
         what="LSOA 2021",
-        tag="2025",
+        tag="current",
     ),
     View(
         "/api/units/wards24",
@@ -181,7 +183,7 @@ VIEWS: tuple[View, ...] = (
         key_pattern=r"^E05\d{6}$",
         key_help="December 2024 ward code",
         what="ward 2024",
-        tag="2025",
+        tag="current",
     ),
     View(
         "/api/units/msoa21",
@@ -193,7 +195,7 @@ VIEWS: tuple[View, ...] = (
         key_pattern=r"^E02\d{6}$",
         key_help="MSOA 2021 code",
         what="MSOA 2021",
-        tag="2025",
+        tag="current",
     ),
     View(
         "/api/current/certainty",
@@ -205,7 +207,7 @@ VIEWS: tuple[View, ...] = (
         key_pattern=r"^E01\d{6}$",
         key_help="LSOA 2021 code",
         what="LSOA 2021",
-        tag="2025",
+        tag="current",
     ),
     # ---- leftbehind robustness
     View(
@@ -491,6 +493,27 @@ def cluster_detail(run: Run, cluster_id: int) -> Entry:
     return json_entry(rec)
 
 
+def edition_of(role: str, summary: dict | None = None) -> str:
+    """The edition id a table of ``role`` (research, current, any) belongs to in a run (its summary):
+    the research edition it stands on, or the run's current edition."""
+    from leftbehind.editions import current_for, found, research_of
+    from leftbehind.options import BY_NAME
+
+    ed = str(((summary or {}).get("options") or {}).get("edition") or BY_NAME["edition"].default)
+    if ed not in found():
+        ed = str(BY_NAME["edition"].default)
+    if role == "research":
+        return research_of(ed).id
+    if role == "current":
+        return current_for(ed).id
+    return role
+
+
+def edition_tag(role: str) -> str:
+    """The OpenAPI tag of an endpoint of ``role``: the edition id (``research`` -> 2020)."""
+    return edition_of(role) if role in ("research", "current") else role
+
+
 def tables_list(run: Run, fmt: str = "json") -> Entry:
     items = []
     for name, t in run.tables.items():
@@ -501,7 +524,7 @@ def tables_list(run: Run, fmt: str = "json") -> Entry:
                 "path": spec.path,
                 "title": spec.title,
                 "description": spec.description,
-                "edition": spec.edition,
+                "edition": edition_of(spec.edition, run.summary),
                 "rows": len(t),
                 "columns": [_column(spec, n) for n in t.columns],
             }

@@ -93,7 +93,7 @@ def _groups_lsoa11(h: pd.DataFrame, ctx: RunContext, opts=None) -> dict[str, pd.
     * ``2025``: CNI 2023 x IMD 2025 on LSOA 2021 (at the run's threshold), each LSOA 2011 taking the
       group of its most populous LSOA 2021 part (one part for 31,810 of 32,844)."""
     from leftbehind.analysis.areas import classified_areas, research_wards
-    from leftbehind.editions import FILES, edition
+    from leftbehind.editions import current_for
     from leftbehind.geography.lookups import lsoa11_to_lsoa21, lsoa11_to_ward
 
     wards, _ = research_wards(ctx, opts)
@@ -102,7 +102,7 @@ def _groups_lsoa11(h: pd.DataFrame, ctx: RunContext, opts=None) -> dict[str, pd.
     w = w.set_index("lsoa11cd").reindex(h["lsoa11_code"])
     g2020 = w["group"].fillna("no_cni_ward")
     pub = np.where(w["left_behind_published_2020"].fillna(False).astype(bool), "left_behind", "rest")
-    current = next(e for e in FILES if edition(e).builds_on is not None)
+    current = current_for(getattr(opts, "edition", None)).id
     cur = classified_areas(ctx, current, None, opts)[["lsoa21_code", "group", "population"]]
     c = lsoa11_to_lsoa21(ctx)[["lsoa11cd", "lsoa21cd"]].merge(cur, left_on="lsoa21cd", right_on="lsoa21_code")
     c = c.sort_values(["lsoa11cd", "population", "lsoa21cd"], ascending=[True, False, True]).drop_duplicates("lsoa11cd")

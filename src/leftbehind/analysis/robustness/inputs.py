@@ -197,9 +197,9 @@ def ward_inputs(ctx: RunContext, opts, wards: pd.DataFrame, spec) -> EnsembleInp
 
 def lsoa21_inputs(ctx: RunContext, opts, current: pd.DataFrame, spec) -> EnsembleInputs:
     """Inputs for the current edition's 33,755 LSOAs 2021; ``current``: the run's lsoa21 table."""
-    from leftbehind.editions import edition
+    from leftbehind.editions import current_for
 
-    ed = edition("2025")
+    ed = current_for(opts.edition)
     cur = current.sort_values("lsoa21_code").reset_index(drop=True)
     codes = cur["lsoa21_code"].to_numpy()
     n = len(codes)

@@ -45,12 +45,12 @@ def robustness(
     from leftbehind.analysis.robustness.inputs import lsoa21_inputs, ward_inputs
     from leftbehind.analysis.robustness.sensitivity import one_at_a_time, sobol_indices
     from leftbehind.analysis.robustness.spec import load_spec
-    from leftbehind.editions import edition
+    from leftbehind.editions import current_of, research_of
 
     start = time.perf_counter()
     spec = load_spec(spec_path)
-    research = edition("2020")
-    current = edition("2025") if opts.edition == "2025" else None
+    research = research_of(opts.edition)
+    current = current_of(opts.edition)
     st = RunState(ctx=ctx, opts=opts, research=research, current=current, results=Results(opts))
     needed = {"wards", "outcomes"} | ({"current_groups"} if current is not None else set())
     for step in STEPS:

@@ -27,6 +27,17 @@ UNIT_TITLES = {
 }
 
 
+def spatial_units(edition_id: str) -> tuple[str, ...]:
+    """The units the spatial statistics can be computed for in an edition, its own unit first (from
+    the edition's declared units; a current edition's ``custom`` areas have no fixed polygons)."""
+    from leftbehind.editions import edition
+    from leftbehind.geography.units import same
+
+    ed = edition(edition_id)
+    declared = [ed.unit.id, *(u for u in ed.units if u != ed.unit.id)]
+    return tuple(k for d in declared for k in UNIT_TITLES if same(k, d))
+
+
 @dataclass
 class SpatialResult:
     """Tables by registry name, the summary (written as spatial/summary.json) and the map (PNG bytes)."""
@@ -61,7 +72,7 @@ def _plain(stat, unit_title: str, what: str) -> str:
 def spatial(
     ctx: RunContext,
     *,
-    edition: str = "2020",
+    edition: str | None = None,
     unit: str = "ward17",
     permutations: int = 999,
     seed: int = 12345,
@@ -75,6 +86,7 @@ def spatial(
     run's defaults with ``lookup``)."""
     from leftbehind.analysis.spatial import stats
     from leftbehind.analysis.spatial.weights import unit_contiguity
+    from leftbehind.editions import is_current
 
     def say(what):
         if progress is not None:
@@ -86,6 +98,7 @@ def spatial(
 
         opts = make_run_options(lookup=lookup, skip_indices=True, ensemble=0)
     lookup = opts.lookup
+    edition = edition or opts.edition
     title = UNIT_TITLES[unit]
     say(f"areas and groups ({title})")
     areas = unit_areas(ctx, edition, unit, opts)
@@ -219,7 +232,7 @@ def spatial(
         "permutations": permutations,
         "seed": seed,
         "surrounded_share": surrounded_share,
-        "lookup": lookup if edition == "2020" else None,
+        "lookup": None if is_current(edition) else lookup,
         "threshold": opts.threshold,
         "clusters": {"multi_area": len(clusters), "single_areas": singles},
         "statements": statements,

@@ -149,27 +149,29 @@ def load_rule(name_or_path: str) -> Rule:
 # ---------------------------------------------------------------- the units' tables
 
 
-def unit_table(rule: Rule, ctx: RunContext, threshold: float = 0.10) -> pd.DataFrame:
+def unit_table(rule: Rule, ctx: RunContext, threshold: float = 0.10, edition_id: str | None = None) -> pd.DataFrame:
     """The candidate areas of the rule's unit: codes, names, LAD, region, population, IMD and CNI
-    scores and national ranks, CNI domain ranks (memoised in the run context)."""
-    key = ("target_units", rule.unit, rule.imd, threshold, rule.areas)
-    return ctx.memo(key, lambda: _unit_table(rule, ctx, threshold)).copy()
+    scores and national ranks, CNI domain ranks (memoised in the run context). ``edition_id``: the
+    run's edition (a folder's), whose research or current edition has the unit; default the run's
+    default edition."""
+    key = ("target_units", rule.unit, rule.imd, threshold, rule.areas, edition_id)
+    return ctx.memo(key, lambda: _unit_table(rule, ctx, threshold, edition_id)).copy()
 
 
-def _unit_table(rule: Rule, ctx: RunContext, threshold: float) -> pd.DataFrame:
+def _unit_table(rule: Rule, ctx: RunContext, threshold: float, edition_id: str | None) -> pd.DataFrame:
     """The rule's unit from the one builder of classified areas (:mod:`leftbehind.analysis.areas`)."""
     from leftbehind.analysis.areas import areas_frame, research_wards
-    from leftbehind.editions import FILES, edition
-    from leftbehind.options import make_run_options
+    from leftbehind.editions import current_for, research_of
+    from leftbehind.geography.units import same
+    from leftbehind.options import BY_NAME, make_run_options
 
     opts = make_run_options(threshold=threshold, skip_indices=True, ensemble=0)
-    research = next(e for e in FILES if edition(e).builds_on is None)
-    if rule.unit == edition(research).unit.id:
-        w, _ = research_wards(ctx, opts)
+    research = research_of(edition_id or str(BY_NAME["edition"].default))
+    if same(rule.unit, research.unit.id):
+        w, _ = research_wards(ctx, opts, research.id)
         return w.rename(columns={"ward_code": "area_code", "ward_name": "area_name"})
-    current = next(e for e in FILES if edition(e).builds_on is not None)
     imd = "imd2019" if rule.imd == "imd2019" else None
-    return areas_frame(ctx, current, rule.unit, opts, imd=imd, custom_areas=rule.areas)
+    return areas_frame(ctx, current_for(edition_id).id, rule.unit, opts, imd=imd, custom_areas=rule.areas)
 
 
 # ---------------------------------------------------------------- selection
