@@ -26,25 +26,15 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from leftbehind.analysis.units import UNIT_COLUMNS
+
 if TYPE_CHECKING:
     from leftbehind.context import RunContext
 
 #: the run options that change a research-edition (ward) table, and a current-edition one
 WARD_OPTIONS = ("imd", "population", "ward_imd", "threshold", "lookup", "residents")
 CURRENT_OPTIONS = ("threshold",)
-COMMON = [
-    "area_code",
-    "area_name",
-    "lad_code",
-    "lad_name",
-    "region_name",
-    "population",
-    "cni_score",
-    "cni_rank",
-    "imd_score",
-    "imd_rank",
-    "group",
-]
+COMMON = UNIT_COLUMNS  # the leading columns of every unit's table (analysis/units.py)
 
 
 def _opts(opts):
